@@ -1,0 +1,40 @@
+"""Environment variables, read in one place.
+
+| variable | meaning |
+|---|---|
+| TRTBENCH_DATA_DIR | directory holding the four MNIST IDX files |
+| TRTBENCH_DB | default SQLite database path (else ./trtbench.db) |
+| TRTBENCH_PROFILES | extra folder(s) of target profiles, separated by os.pathsep |
+| TRTBENCH_MODELS | extra folder(s) of model specs, separated by os.pathsep |
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Optional[Path]:
+    value = os.environ.get("TRTBENCH_DATA_DIR")
+    return Path(value) if value else None
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("TRTBENCH_DB", "trtbench.db"))
+
+
+def _paths(variable: str) -> List[Path]:
+    value = os.environ.get(variable, "")
+    return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+def profile_dirs() -> List[Path]:
+    """Folders searched for target profiles: the bundled `profiles/` first, then the user's."""
+    return [REPO_ROOT / "profiles", *_paths("TRTBENCH_PROFILES")]
+
+
+def model_dirs() -> List[Path]:
+    """Folders searched for model specs and sweep files: bundled `models/`, then the user's."""
+    return [REPO_ROOT / "models", *_paths("TRTBENCH_MODELS")]

@@ -1,0 +1,34 @@
+"""The one exception type for user errors.
+
+A `TrtbenchError` is printed by the CLI as a single line (``trtbench: error: ...``) with exit
+status 2 and no traceback. Anything else that escapes is a bug and keeps its traceback under
+``--debug``.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class TrtbenchError(Exception):
+    """A problem the user can fix: bad input, a missing file or package, a wrong option.
+
+    ``hint`` names the fix (a flag, a command, a package to install) and is appended to the line.
+    """
+
+    def __init__(self, message: str, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+def missing_package(package: str, extra: str, purpose: str) -> TrtbenchError:
+    """The error for an optional dependency that is not installed."""
+    return TrtbenchError(
+        f"{purpose} needs the '{package}' package, which is not installed",
+        hint=f"install it with: pip install 'trtbench[{extra}]'",
+    )
