@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 if sys.version_info >= (3, 11):
-    import tomllib as _toml
+    import tomllib as _toml  # novermin (guarded by the version check)
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as _toml
 
