@@ -162,6 +162,12 @@ class NetSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NetSpec":
         """Inverse of `to_dict` (also accepts TOML spec tables)."""
+        family = data.get("family")
+        if family:
+            spec = cls.study(int(family["conv_layers"]), int(family["depth"]),
+                             int(family["fc_layers"]), int(family["neurons"]))
+            name = str(data.get("name", spec.name))
+            return spec if name == spec.name else cls(**{**spec.__dict__, "name": name})
         return spec_from_table(data, source=str(data.get("name", "<dict>")))
 
 
