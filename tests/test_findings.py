@@ -1,0 +1,94 @@
+"""The study's findings judged from synthetic runs whose costs are known."""
+from __future__ import annotations
+
+from trtbench.analysis import findings as f
+from trtbench.netspec import NetSpec
+from trtbench.record import LayerTime, RunRecord
+
+
+def run(spec: NetSpec, batch: int, ms_per_tile: float, fc_ms: float = 0.0, created: str = "2026") -> RunRecord:
+    rec = RunRecord(backend="onnxruntime", device="cpu", batch=batch, precision="fp32",
+                    model={"name": spec.name, "spec": spec.to_dict()}, iterations=1, loops=1,
+                    loop_ms=[ms_per_tile * batch], iteration_ms=[[ms_per_tile * batch]],
+                    end_to_end_ms=ms_per_tile * batch, tiles_per_ms=1 / ms_per_tile, created=created,
+                    layers=[LayerTime("fc", "fc", fc_ms or ms_per_tile * batch / 2),
+                            LayerTime("conv", "conv", ms_per_tile * batch / 2)])
+    rec.finish_layers()
+    return rec
+
+
+def flop_cost(spec: NetSpec, batch: int) -> float:
+    """ms/tile proportional to FLOPs, with a per-batch overhead that fades with batch size."""
+    return spec.flops * 1e-8 + 2.0 / batch + 1e-4
+
+
+def grid(cost=flop_cost):
+    recs = []
+    for b in (16, 64, 256, 512, 1024, 2048, 4096):
+        for k in range(1, 6):
+            recs.append(run(NetSpec.study(1, 20, k, 1024), b, cost(NetSpec.study(1, 20, k, 1024), b)))
+        for m in range(2, 6):
+            recs.append(run(NetSpec.study(m, 20, 1, 1024), b, cost(NetSpec.study(m, 20, 1, 1024), b)))
+    return f.index_runs(recs)
+
+
+def test_conv_vs_fc_uses_marginal_costs():
+    finding = f.conv_vs_fc(grid())
+    expected_conv = (NetSpec.study(5, 20, 1, 1024).flops - NetSpec.study(1, 20, 1, 1024).flops) / 4 * 1e-8
+    expected_fc = (NetSpec.study(1, 20, 5, 1024).flops - NetSpec.study(1, 20, 1, 1024).flops) / 4 * 1e-8
+    assert abs(finding.figures["ratio"] - expected_conv / expected_fc) < 0.2
+    assert finding.verdict == (f.HOLDS if expected_conv / expected_fc >= 2 else f.PARTLY)
+
+
+def test_second_conv_layer_is_most_expensive_when_cost_follows_flops():
+    assert f.second_conv_costs_most(grid()).verdict == f.HOLDS
+    # a device where every conv layer costs the same: the finding does not hold
+    flat = grid(lambda s, b: 1e-3 * len(s.conv) + 1e-4 * len(s.fc))
+    assert f.second_conv_costs_most(flat).verdict == f.DOES_NOT_HOLD
+
+
+def test_batch_curve_flattening():
+    assert f.batch_flattens(grid()).verdict == f.HOLDS
+    # throughput that keeps doubling with batch does not flatten
+    keeps_rising = grid(lambda s, b: 1.0 / b)
+    assert f.batch_flattens(keeps_rising).verdict != f.HOLDS
+
+
+def test_neurons_multiple_of_128():
+    recs = []
+    for n in (100, 128, 200, 256, 400, 512):
+        spec = NetSpec.study(1, 20, 3, n)
+        fc_flops = sum(g.flops for g in spec.layers() if g.kind == "fc")
+        penalty = 1.0 if n % 128 == 0 else 1.5
+        recs.append(run(spec, 1024, 1e-3, fc_ms=fc_flops * 1024 * 1e-9 * penalty))
+    finding = f.neurons_multiple_of_128(f.index_runs(recs))
+    assert finding.verdict == f.HOLDS
+    assert finding.figures["share"] == 1.0
+    assert f.neurons_multiple_of_128(grid()).verdict == f.UNTESTED  # only multiples measured
+
+
+def test_training_time_vs_throughput():
+    runs = grid()  # throughput follows FLOPs: c1d20-f1n1024 fastest, then c1d20-f5n1024, then c5d20-f1n1024
+    unrelated = [{"spec": "c1d20-f5n1024", "times_to_accuracy": {"97": 50.0}},
+                 {"spec": "c5d20-f1n1024", "times_to_accuracy": {"97": 30.0}},
+                 {"spec": "c1d20-f1n1024", "times_to_accuracy": {"97": 40.0}}]
+    assert f.training_vs_throughput(unrelated, runs).verdict == f.HOLDS
+    same_order = [{"spec": "c1d20-f1n1024", "times_to_accuracy": {"97": 10.0}},
+                  {"spec": "c1d20-f5n1024", "times_to_accuracy": {"97": 20.0}},
+                  {"spec": "c5d20-f1n1024", "times_to_accuracy": {"97": 30.0}}]
+    assert f.training_vs_throughput(same_order, runs).verdict == f.DOES_NOT_HOLD
+    assert f.training_vs_throughput(same_order[:2], runs).verdict == f.UNTESTED
+
+
+def test_untested_findings_say_what_they_need():
+    assert f.device_speedup(None).verdict == f.UNTESTED
+    assert "compare" in f.device_speedup(None).measured
+    assert f.allocation_drift(None).verdict == f.UNTESTED
+    assert f.linear_model(None).verdict == f.UNTESTED
+
+
+def test_drift_and_fit_verdicts():
+    assert f.allocation_drift({"drift": False, "loops": 200}).verdict == f.DOES_NOT_HOLD
+    assert f.allocation_drift({"drift": True, "drifted_part": "alloc"}).verdict == f.HOLDS
+    assert f.linear_model({"r2": 0.98, "mape": 0.08, "n": 140}).verdict == f.HOLDS
+    assert f.linear_model({"r2": 0.5, "mape": 0.6}).verdict == f.DOES_NOT_HOLD
