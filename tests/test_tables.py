@@ -1,0 +1,103 @@
+"""Rendering records: what the tables say, in plain text."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from fake_runs import TRT_LAYERS, make_record
+from trtbench.record import LayerTime, read_records
+from trtbench.render import tables
+
+
+def render(records, verbose: bool = False) -> str:
+    buffer = io.StringIO()
+    tables.print_records(records, verbose=verbose, console=Console(file=buffer, width=200, no_color=True))
+    return buffer.getvalue()
+
+
+def row(text: str, first: str) -> list:
+    """The cells of the table row that starts with `first`."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"\s*[|│]\s*", line.strip())]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r} in:\n{text}")
+
+
+def test_headline_shows_throughput_spread_and_overhead() -> None:
+    record = make_record(batch=1024, overhead=0.0625)
+    record.iteration_ms = [[20.0, 22.0], [20.0, 22.0]]
+    record.loops, record.iterations = 2, 2
+    text = render([record])
+    assert record.run_id in text and "batch 1,024" in text and "onnxruntime 1.20.1" in text
+    assert re.search(r"spread\s+CV 4\.8 %, 20\.0–22\.0 ms per iteration", text)  # pstdev 1 / mean 21 = 4.76 %
+    assert re.search(r"profiler overhead\s+6\.2 %", text)
+    assert re.search(r"timed\s+2 loops × 2 iterations", text)
+    assert re.search(r"tiles/ms\s+" + re.escape(f"{record.tiles_per_ms:.2f}"), text)
+
+
+def test_category_table_in_canonical_order_with_per_tile_times() -> None:
+    record = make_record(batch=512)
+    text = render([record])
+    section = text.split("Time per category")[1].split("Layers")[0]
+    order = [name for name in ("conv", "pool", "fc", "elementwise", "reformat") if name in section]
+    positions = [section.index(f" {name} ") for name in order]
+    assert positions == sorted(positions) and len(order) == 5
+    conv = row(section, "conv")
+    total = sum(record.categories.values())
+    assert float(conv[1]) == pytest.approx(record.categories["conv"], rel=1e-2)
+    assert float(conv[2].rstrip(" %")) == pytest.approx(100 * record.categories["conv"] / total, abs=0.05)
+    assert float(conv[3]) == pytest.approx(1000 * record.categories["conv"] / 512, rel=1e-2)
+
+
+def test_long_layer_lists_are_cut_unless_verbose() -> None:
+    layers = [(f"layer{i:02d}", "conv", 0.1 + i, "Conv") for i in range(20)]
+    record = make_record(layers=layers)
+    short = render([record])
+    assert "Slowest 15 of 20 layers" in short and "5 more" in short
+    assert "layer19" in short and "layer04 " not in short  # the five fastest are cut
+    full = render([record], verbose=True)
+    assert all(f"layer{i:02d}" in full for i in range(20)) and "more" not in full
+
+
+def test_validity_warnings_name_the_fix_and_passing_checks_stay_quiet() -> None:
+    record = make_record(validity={"verdict": "WARN", "checks": [
+        {"name": "spread", "status": "warn", "message": "CV 6.1 % is over 3 %", "fix": "use --loops 10"},
+        {"name": "iterations", "status": "pass", "message": "enough iterations"}]})
+    text = render([record])
+    assert "verdict: WARN" in text
+    assert "WARN spread: CV 6.1 % is over 3 % (fix: use --loops 10)" in text
+    assert "enough iterations" not in text
+
+
+def test_batch_table_for_several_batches_of_one_model() -> None:
+    records = [make_record(batch=b, scale=1 + b / 4096) for b in (1024, 16, 256)]
+    text = render(records)
+    assert "by batch" in text
+    section = text.split("by batch")[1]
+    assert [row(section, f"{b:,}")[0] for b in (16, 256, 1024)]
+    assert section.index(" 16 ") < section.index(" 256 ") < section.index(" 1,024 ")
+    assert float(row(section, "256")[1]) == pytest.approx(records[2].tiles_per_ms, rel=1e-3)
+    assert "by batch" not in render([make_record(), make_record(layers=TRT_LAYERS, backend="tensorrt")])
+
+
+def test_layer_type_column_only_when_known() -> None:
+    record = make_record()
+    record.layers = [LayerTime(name="a", category="conv", ms=1.0), LayerTime(name="b", category="fc", ms=1.0)]
+    record.finish_layers()
+    header = [line for line in render([record]).splitlines() if line.strip().startswith("layer")][0]
+    assert "type" not in header
+
+
+def test_emit_json_to_stdout_and_file(tmp_path: Path, capsys) -> None:
+    records = [make_record(batch=64), make_record(batch=1024)]
+    tables.emit_json(records, "-")
+    data = json.loads(capsys.readouterr().out)
+    assert [item["batch"] for item in data] == [64, 1024]
+    tables.emit_json(records[:1], str(tmp_path / "one.json"))
+    assert read_records(tmp_path / "one.json")[0].to_dict() == records[0].to_dict()

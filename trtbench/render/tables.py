@@ -1,0 +1,171 @@
+"""Rich tables for run records: headline, categories, layers, validity; and their JSON.
+
+Used by `profile` (right after measuring) and `show` (re-rendering saved runs): the same record
+always reads the same, on a terminal (box tables, colour) or in a pipe (plain ASCII).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from rich.console import Console
+from rich.table import Table
+
+from trtbench.categories import CATEGORIES
+from trtbench.record import RunRecord, dumps, write_records
+from trtbench.render import console as house
+
+TOP_LAYERS = 15
+_PASSING = {"pass", "passed", "ok", "valid"}
+
+
+# ---- numbers -------------------------------------------------------------------------------
+def spread(record: RunRecord) -> Tuple[Optional[float], Optional[float], Optional[float]]:
+    """(CV %, min ms, max ms) over every per-iteration time of the timing pass; Nones when absent."""
+    times = [float(t) for loop in record.iteration_ms for t in loop]
+    if not times:
+        return None, None, None
+    mean = statistics.fmean(times)
+    cv = 100.0 * statistics.pstdev(times) / mean if len(times) > 1 and mean > 0 else None
+    return cv, min(times), max(times)
+
+
+def _pct(value: Optional[float], digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f} %"
+
+
+# ---- pieces ---------------------------------------------------------------------------------
+def title(record: RunRecord) -> str:
+    """One line naming the run: model, backend, device, precision, batch, id, time."""
+    device = record.device + (f" ({record.device_name})" if record.device_name else "")
+    backend = record.backend + (f" {record.backend_version}" if record.backend_version else "")
+    return (f"{record.model_name} · {backend} on {device} · {record.precision} · batch {record.batch:,}"
+            f" · run {record.run_id} · {record.created}")
+
+
+def headline(record: RunRecord) -> Table:
+    """The measured throughput: tiles/ms, ms per batch and per tile, spread, how it was timed."""
+    cv, low, high = spread(record)
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column("what")
+    t.add_column("value", justify="left")
+    t.add_row("tiles/ms", house.fmt(record.tiles_per_ms, 4))
+    t.add_row("ms per batch", house.fmt(record.end_to_end_ms, 4))
+    t.add_row("ms per tile", house.fmt(record.ms_per_tile, 4))
+    spread_text = _pct(cv)
+    if low is not None and high is not None:
+        spread_text = f"CV {spread_text}, {house.fmt(low)}–{house.fmt(high)} ms per iteration"
+    t.add_row("spread", spread_text)
+    t.add_row("timed", f"{record.loops} loops × {record.iterations} iterations, {record.warmup} warm-up")
+    t.add_row("profiler overhead", "-" if record.overhead is None else _pct(100.0 * record.overhead))
+    return t
+
+
+def _ordered_categories(record: RunRecord) -> List[Tuple[str, float]]:
+    cats = dict(record.categories)
+    ordered = [(c, cats.pop(c)) for c in CATEGORIES if c in cats]
+    return ordered + sorted(cats.items())
+
+
+def category_table(record: RunRecord) -> Table:
+    """Time per category (the study's operation classes), in canonical order, with a total."""
+    cats = _ordered_categories(record)
+    total = sum(ms for _, ms in cats)
+    t = house.table("Time per category (profiling pass)", ["category", "ms per batch", "%", "µs per tile"],
+                    right=["ms per batch", "%", "µs per tile"])
+    for name, ms in cats:
+        t.add_row(name, house.fmt(ms), _pct(100.0 * ms / total if total else None),
+                  house.fmt(1000.0 * ms / record.batch))
+    t.add_row("total", house.fmt(total), _pct(100.0 if total else None), house.fmt(1000.0 * total / record.batch))
+    return t
+
+
+def layer_table(record: RunRecord, verbose: bool = False) -> Table:
+    """Per-layer times: all in execution order with `verbose`, else the slowest `TOP_LAYERS`."""
+    layers = list(record.layers)
+    has_type = any(layer.type for layer in layers)
+    columns = ["layer", "category"] + (["type"] if has_type else []) + ["ms", "%"]
+    if verbose or len(layers) <= TOP_LAYERS:
+        shown, title = layers, f"Layers ({len(layers)}, execution order)"
+    else:
+        shown = sorted(layers, key=lambda layer: layer.ms, reverse=True)[:TOP_LAYERS]
+        title = f"Slowest {TOP_LAYERS} of {len(layers)} layers"
+    t = house.table(title, columns, right=["ms", "%"])
+    for layer in shown:
+        t.add_row(layer.name, layer.category, *([layer.type or ""] if has_type else []),
+                  house.fmt(layer.ms), _pct(layer.percent))
+    hidden = len(layers) - len(shown)
+    if hidden:
+        rest = sum(layer.ms for layer in layers) - sum(layer.ms for layer in shown)
+        t.add_row(f"... {hidden} more (--verbose shows all)", "", *([""] if has_type else []), house.fmt(rest), "")
+    return t
+
+
+def validity_lines(record: RunRecord) -> List[str]:
+    """The verdict, then each check that did not pass with its fix."""
+    validity: Dict[str, Any] = record.validity or {}
+    verdict = validity.get("verdict")
+    lines = [f"verdict: {verdict}"] if verdict else []
+    for check in validity.get("checks", []) or []:
+        status = str(check.get("status", "")).lower()
+        if status in _PASSING:
+            continue
+        line = f"  {status.upper() or '?'} {check.get('name', '?')}: {check.get('message', '')}".rstrip()
+        if check.get("fix"):
+            line += f" (fix: {check['fix']})"
+        lines.append(line)
+    return lines
+
+
+def batch_table(records: Sequence[RunRecord]) -> Table:
+    """One row per batch size of one model/backend/device: the study's batch axis."""
+    first = records[0]
+    t = house.table(f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch",
+                    ["batch", "tiles/ms", "ms per batch", "CV %"], right=["batch", "tiles/ms", "ms per batch", "CV %"])
+    for record in sorted(records, key=lambda r: r.batch):
+        cv = spread(record)[0]
+        t.add_row(f"{record.batch:,}", house.fmt(record.tiles_per_ms, 4), house.fmt(record.end_to_end_ms, 4),
+                  "-" if cv is None else f"{cv:.1f}")
+    return t
+
+
+def _series_key(record: RunRecord) -> Tuple[str, str, str, str, str]:
+    return (record.model_name, record.backend, record.device, record.device_name, record.precision)
+
+
+# ---- entry points ---------------------------------------------------------------------------
+def print_records(records: Sequence[RunRecord], verbose: bool = False, console: Optional[Console] = None) -> None:
+    """Render each record (headline, categories, layers, validity), then a batch table for every
+    model/backend/device measured at several batch sizes."""
+    out = console or house.stdout()
+    for index, record in enumerate(records):
+        if index:
+            out.print()
+        out.print(title(record), style="bold", markup=False, highlight=False)
+        out.print(headline(record))
+        if record.categories:
+            out.print(category_table(record))
+        if record.layers:
+            out.print(layer_table(record, verbose))
+        for line in validity_lines(record):
+            out.print(line, markup=False, highlight=False)
+        for note in record.notes:
+            out.print(f"note: {note}", markup=False, highlight=False)
+    keyed = sorted(records, key=_series_key)
+    for _, group in groupby(keyed, key=_series_key):
+        series = list(group)
+        if len({r.batch for r in series}) > 1:
+            out.print()
+            out.print(batch_table(series))
+
+
+def emit_json(records: Sequence[RunRecord], dest: str) -> None:
+    """Write records as JSON: to stdout for ``-``, else to the file `dest` (atomically)."""
+    if dest == "-":
+        sys.stdout.write((dumps(records) if records else "[]") + "\n")
+        sys.stdout.flush()
+    else:
+        write_records(records, Path(dest))
