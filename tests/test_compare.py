@@ -1,0 +1,153 @@
+"""compare(): speedups are ratios of per-tile category times; flags, predictions, layer alignment."""
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
+from trtbench.analysis.compare import compare, compare_runs, pair_runs
+from trtbench.errors import TrtbenchError
+
+
+def _study_pair():
+    """A TX1-like run and a GTX 960-like run: 6x faster overall, fc 105x, alloc 2x (the study)."""
+    layers = list(ORT_LAYERS) + [("GpuAlloc", "alloc", 0.8, "GpuAlloc")]
+    a = make_record(layers=layers, device="tx1", backend="tensorrt", batch=1024)
+    speed = {"fc": 105.0, "alloc": 2.0}
+    b_layers = [(n, c, ms / speed.get(c, 6.0), t) for n, c, ms, t in layers]
+    b = make_record(layers=b_layers, device="gtx-960", backend="tensorrt", batch=1024, seed=2)
+    return a, b
+
+
+def test_speedups_are_ratios_of_per_category_times() -> None:
+    a = make_record(batch=1024)
+    b = make_record(layers=TRT_LAYERS, backend="tensorrt", device="cuda", batch=256, seed=3)
+    result = compare(a, b)
+    assert [row.category for row in result.categories] == ["conv", "pool", "fc", "elementwise", "reformat"]
+    for row in result.categories:
+        a_tile = a.categories[row.category] / a.batch
+        b_tile = b.categories[row.category] / b.batch
+        assert row.a_ms == pytest.approx(a_tile)
+        assert row.b_ms == pytest.approx(b_tile)
+        assert row.speedup == pytest.approx(a_tile / b_tile)
+    assert result.total.speedup == pytest.approx((a.end_to_end_ms / 1024) / (b.end_to_end_ms / 256))
+    assert any("batch sizes" in note for note in result.notes)
+    data = result.to_dict()
+    assert data["categories"]["conv"]["speedup"] == pytest.approx(result.categories[0].speedup)
+    assert set(data["total"]) >= {"a_ms", "b_ms", "speedup"}
+
+
+def test_the_study_pattern_flags_matrix_products_and_allocation() -> None:
+    a, b = _study_pair()
+    result = compare(a, b)
+    by_name = {row.category: row for row in result.categories}
+    assert by_name["fc"].speedup == pytest.approx(105.0)
+    assert by_name["alloc"].speedup == pytest.approx(2.0)
+    assert by_name["conv"].speedup == pytest.approx(6.0)
+    assert 5 < result.total.speedup < 8
+    assert {row.category for row in result.flagged} == {"fc", "alloc"}
+
+
+def test_a_category_on_one_side_only_has_no_speedup() -> None:
+    a = make_record()
+    b = make_record(layers=TRT_LAYERS, backend="tensorrt")
+    b.categories["transfer"] = 0.3
+    result = compare(a, b)
+    transfer = [row for row in result.categories if row.category == "transfer"][0]
+    assert transfer.speedup is None and not transfer.flagged and transfer.a_ms == 0
+    assert any("transfer: only in B" in note for note in result.notes)
+
+
+def _fake_targets(monkeypatch) -> None:
+    peaks = {"tx1": (0.511, 1.022, 25.6), "gtx-960": (2.41, None, 112.0)}
+
+    def get_target(name: str):
+        if name not in peaks:
+            raise TrtbenchError(f"no target {name}")
+        fp32, fp16, bw = peaks[name]
+        return types.SimpleNamespace(name=name, peak_fp32_tflops=fp32, peak_fp16_tflops=fp16, memory_bandwidth_gbs=bw)
+
+    module = types.ModuleType("trtbench.targets")
+    module.get_target = get_target  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "trtbench.targets", module)
+
+
+def test_prediction_from_target_peaks(monkeypatch) -> None:
+    _fake_targets(monkeypatch)
+    a, b = _study_pair()
+    result = compare(a, b)
+    assert result.prediction is not None
+    assert result.prediction.compute == pytest.approx(2.41 / 0.511)
+    assert result.prediction.bandwidth == pytest.approx(112.0 / 25.6)
+    by_name = {row.category: row for row in result.categories}
+    assert by_name["conv"].predicted == pytest.approx(2.41 / 0.511)
+    assert by_name["pool"].predicted == pytest.approx(112.0 / 25.6)
+    assert by_name["alloc"].predicted is None
+    assert min(2.41 / 0.511, 112 / 25.6) <= result.total.predicted <= max(2.41 / 0.511, 112 / 25.6)
+    # fp16 on the TX1 uses its half2 peak; the 960 has no fast fp16 and falls back to fp32
+    a.precision = "fp16"
+    assert compare(a, b).prediction.compute == pytest.approx(2.41 / 1.022)
+    # the host's target wins over the device name
+    a.device, a.host = "cuda", {"target": "tx1"}
+    assert compare(a, b).prediction is not None
+
+
+def test_no_prediction_without_targets(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "trtbench.targets", None)  # import fails
+    a, b = _study_pair()
+    assert compare(a, b).prediction is None
+    _fake_targets(monkeypatch)
+    b.device = "cpu"  # not a target
+    result = compare(a, b)
+    assert result.prediction is None and all(row.predicted is None for row in result.categories)
+
+
+def test_layers_align_across_fusion() -> None:
+    a = make_record()
+    b = make_record(layers=TRT_LAYERS, backend="tensorrt")
+    pairs = {tuple(p.b_names): p for p in compare(a, b).layers}
+    fused = pairs[("/conv1/Conv + /relu1/Relu",)]
+    assert fused.a_names == ["/conv1/Conv", "/relu1/Relu"] and fused.matched_by == "fused"
+    assert fused.a_ms == pytest.approx((a.layers[0].ms + a.layers[1].ms) / a.batch)
+    assert fused.category == "conv"
+    assert pairs[("/pool1/MaxPool",)].matched_by == "name"
+    reformat = pairs[("Reformatting CopyNode for Input Tensor 0 to /conv1/Conv",)]
+    assert reformat.a_names == [] and reformat.speedup is None
+    assert [p.a_names for p in compare(a, b).layers if p.b_names == []] == [["/flatten/Flatten"]]
+    # every layer of both runs appears exactly once
+    layers = compare(a, b).layers
+    assert sorted(n for p in layers for n in p.a_names) == sorted(layer.name for layer in a.layers)
+    assert sorted(n for p in layers for n in p.b_names) == sorted(layer.name for layer in b.layers)
+
+
+def test_layers_with_other_names_pair_in_category_order() -> None:
+    a = make_record()
+    renamed = [("Conv_0", "conv", 1.0, "Conv"), ("Relu_1", "elementwise", 0.1, "Relu"),
+               ("MaxPool_2", "pool", 0.3, "MaxPool"), ("Gemm_3", "fc", 0.5, "Gemm"), ("Gemm_4", "fc", 0.04, "Gemm")]
+    b = make_record(layers=renamed, backend="torch")
+    pairs = {tuple(p.a_names): p for p in compare(a, b).layers}
+    assert pairs[("/conv1/Conv",)].b_names == ["Conv_0"]
+    assert pairs[("/fc1/Gemm",)].b_names == ["Gemm_3"] and pairs[("/out/Gemm",)].b_names == ["Gemm_4"]
+    assert pairs[("/fc1/Gemm",)].matched_by == "category order"
+    assert pairs[("/relu1/Relu",)].b_names == []  # elementwise layers are not paired by order
+
+
+def test_several_runs_compare_the_first_with_each() -> None:
+    runs = [make_record(seed=s, scale=1.0 / (s + 1)) for s in range(3)]
+    results = compare_runs(runs)
+    assert [r.b.run_id for r in results] == [runs[1].run_id, runs[2].run_id]
+    assert all(r.a is runs[0] for r in results)
+    with pytest.raises(TrtbenchError):
+        compare_runs(runs[:1])
+
+
+def test_batch_sweeps_pair_by_batch() -> None:
+    a_side = [make_record(batch=b, device="tx1") for b in (16, 256, 1024)]
+    b_side = [make_record(batch=b, device="gtx-960") for b in (1024, 64, 16)]
+    pairs = pair_runs(a_side, b_side)
+    assert [(x.batch, y.batch) for x, y in pairs] == [(1024, 1024), (16, 16)]
+    assert len(pair_runs(a_side[:1], b_side)) == 3
+    with pytest.raises(TrtbenchError, match="no batch size in common"):
+        pair_runs(a_side[:2], b_side[:2][:1])

@@ -1,0 +1,316 @@
+"""Compare two runs: time per tile per category on each side and the speedup of B over A.
+
+This is the study's device comparison (GTX 960 over TX1: 5-8x overall, but 105x for matrix
+products and 2x for allocation) made routine. A category whose speedup departs from the overall
+by more than `FLAG_FACTOR` either way is flagged; where both runs map to a target profile, the
+speedup the peaks predict (FLOP/s for conv and fc, bandwidth for the memory-bound categories) is
+shown beside the measured one, so a gap reads as hardware or as software.
+
+Times are per tile (ms per batch / batch), so runs at different batch sizes compare fairly.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+from trtbench.categories import CATEGORIES
+from trtbench.errors import TrtbenchError
+from trtbench.record import LayerTime, RunRecord
+
+FLAG_FACTOR = 2.0
+COMPUTE_BOUND = ("conv", "fc")
+MEMORY_BOUND = ("pool", "elementwise", "reformat")
+ORDERED = ("conv", "pool", "fc")  # structural layers: the i-th of A does the i-th of B's work
+
+
+def speedup(a_ms: float, b_ms: float) -> Optional[float]:
+    """How many times faster B is than A (A's time over B's); None when either time is zero."""
+    return a_ms / b_ms if a_ms > 0 and b_ms > 0 else None
+
+
+@dataclass
+class CategoryRow:
+    """One category (or the total): ms per tile on each side, the speedup B over A."""
+
+    category: str
+    a_ms: float
+    b_ms: float
+    speedup: Optional[float]
+    flagged: bool = False
+    predicted: Optional[float] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"a_ms": self.a_ms, "b_ms": self.b_ms, "speedup": self.speedup, "flagged": self.flagged,
+                "predicted": self.predicted}
+
+
+@dataclass
+class LayerPair:
+    """Layers of A and of B that did the same work (one to one, fused many to one, or one side only)."""
+
+    a_names: List[str]
+    b_names: List[str]
+    category: str
+    a_ms: float  # per tile
+    b_ms: float
+    matched_by: str  # "name", "fused", "category order", or "" (one side only)
+
+    @property
+    def speedup(self) -> Optional[float]:
+        return speedup(self.a_ms, self.b_ms)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"a": self.a_names, "b": self.b_names, "category": self.category, "a_ms": self.a_ms,
+                "b_ms": self.b_ms, "speedup": self.speedup, "matched_by": self.matched_by}
+
+
+@dataclass
+class Prediction:
+    """The speedup B over A that the target profiles' peaks predict."""
+
+    a_target: str
+    b_target: str
+    compute: Optional[float]  # peak FLOP/s of B over A, at each run's precision
+    bandwidth: Optional[float]  # memory bandwidth of B over A
+
+    def for_category(self, category: str) -> Optional[float]:
+        if category in COMPUTE_BOUND:
+            return self.compute
+        if category in MEMORY_BOUND:
+            return self.bandwidth
+        return None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"a_target": self.a_target, "b_target": self.b_target, "compute": self.compute,
+                "bandwidth": self.bandwidth}
+
+
+@dataclass
+class Comparison:
+    a: RunRecord
+    b: RunRecord
+    categories: List[CategoryRow]
+    total: CategoryRow  # end-to-end (timing pass, no profiler)
+    layers: List[LayerPair] = field(default_factory=list)
+    prediction: Optional[Prediction] = None
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> List[CategoryRow]:
+        return [row for row in self.categories if row.flagged]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "unit": "ms per tile",
+            "a": _summary(self.a),
+            "b": _summary(self.b),
+            "categories": {row.category: row.to_dict() for row in self.categories},
+            "total": self.total.to_dict(),
+            "flagged": [row.category for row in self.flagged],
+            "prediction": self.prediction.to_dict() if self.prediction else None,
+            "layers": [pair.to_dict() for pair in self.layers],
+            "notes": list(self.notes),
+        }
+
+
+def _summary(record: RunRecord) -> Dict[str, Any]:
+    return {"run_id": record.run_id, "model": record.model_name, "backend": record.backend,
+            "device": record.device, "device_name": record.device_name, "precision": record.precision,
+            "batch": record.batch, "tiles_per_ms": record.tiles_per_ms}
+
+
+# ---- the comparison -------------------------------------------------------------------------
+def compare(a: RunRecord, b: RunRecord) -> Comparison:
+    """Per-category and total time per tile of A and B, speedups B over A, flags, prediction, layers."""
+    total = CategoryRow("total", a.ms_per_tile, b.ms_per_tile, speedup(a.ms_per_tile, b.ms_per_tile))
+    names = [c for c in CATEGORIES if c in a.categories or c in b.categories]
+    names += sorted((set(a.categories) | set(b.categories)) - set(names))
+    rows = []
+    for name in names:
+        a_ms = float(a.categories.get(name, 0.0)) / a.batch
+        b_ms = float(b.categories.get(name, 0.0)) / b.batch
+        row = CategoryRow(name, a_ms, b_ms, speedup(a_ms, b_ms))
+        if row.speedup is not None and total.speedup is not None:
+            ratio = row.speedup / total.speedup
+            row.flagged = ratio > FLAG_FACTOR or ratio < 1.0 / FLAG_FACTOR
+        rows.append(row)
+    result = Comparison(a, b, rows, total, layers=align_layers(a, b), notes=_notes(a, b, rows))
+    result.prediction = predict(a, b)
+    if result.prediction is not None:
+        for row in rows:
+            row.predicted = result.prediction.for_category(row.category)
+        total.predicted = _predicted_total(rows)
+    return result
+
+
+def compare_runs(records: Sequence[RunRecord]) -> List[Comparison]:
+    """The first record against each of the others (A vs B, A vs C, ...)."""
+    if len(records) < 2:
+        raise TrtbenchError("compare needs at least two runs", hint="give two run ids or JSON run files")
+    return [compare(records[0], other) for other in records[1:]]
+
+
+def pair_runs(a_side: Sequence[RunRecord], b_side: Sequence[RunRecord]) -> List[Tuple[RunRecord, RunRecord]]:
+    """Pairs to compare when a side holds several records (a JSON file of a batch sweep).
+
+    One record on side A is compared with every B; otherwise each B meets the A of the same
+    model and batch.
+    """
+    if len(a_side) == 1:
+        return [(a_side[0], b) for b in b_side]
+    pairs = []
+    for b in b_side:
+        same = [a for a in a_side if a.batch == b.batch and a.model_name == b.model_name] or \
+               [a for a in a_side if a.batch == b.batch]
+        if same:
+            pairs.append((same[0], b))
+    if not pairs:
+        raise TrtbenchError(
+            f"no batch size in common: A has {sorted({a.batch for a in a_side})}, "
+            f"B has {sorted({b.batch for b in b_side})}", hint="name single runs by id to compare across batches")
+    return pairs
+
+
+def _notes(a: RunRecord, b: RunRecord, rows: Sequence[CategoryRow]) -> List[str]:
+    notes = []
+    a_hash, b_hash = a.model.get("sha256"), b.model.get("sha256")
+    if a.model_name != b.model_name:
+        notes.append(f"different models: {a.model_name} and {b.model_name}")
+    elif a_hash and b_hash and a_hash != b_hash:
+        notes.append(f"{a.model_name}: the model files differ (sha256 {a_hash[:12]} vs {b_hash[:12]})")
+    if a.precision != b.precision:
+        notes.append(f"different precisions: {a.precision} and {b.precision}")
+    if a.batch != b.batch:
+        notes.append(f"different batch sizes ({a.batch} and {b.batch}); times are per tile")
+    for row in rows:
+        if row.a_ms > 0 and row.b_ms == 0:
+            notes.append(f"{row.category}: only in A ({a.backend} on {a.device})")
+        elif row.b_ms > 0 and row.a_ms == 0:
+            notes.append(f"{row.category}: only in B ({b.backend} on {b.device})")
+    return notes
+
+
+# ---- prediction from target profiles --------------------------------------------------------
+def _target_of(record: RunRecord) -> Any:
+    """The target profile a run maps to (its host's target, else its device name), or None."""
+    try:
+        from trtbench import targets  # written in parallel; compare works without it
+    except ImportError:
+        return None
+    for name in (record.host.get("target"), record.device):
+        if not name:
+            continue
+        try:
+            return targets.get_target(str(name))
+        except (TrtbenchError, LookupError, ValueError, OSError):
+            continue
+    return None
+
+
+def _peak(target: Any, precision: str) -> Optional[float]:
+    fp32 = getattr(target, "peak_fp32_tflops", None)
+    if precision.lower() in ("fp16", "half", "float16"):
+        return getattr(target, "peak_fp16_tflops", None) or fp32
+    return fp32
+
+
+def _ratio(b_value: Optional[float], a_value: Optional[float]) -> Optional[float]:
+    return float(b_value) / float(a_value) if a_value and b_value else None
+
+
+def predict(a: RunRecord, b: RunRecord) -> Optional[Prediction]:
+    """The peak-FLOP/s and bandwidth ratios of B's target over A's; None unless both map to one."""
+    a_target, b_target = _target_of(a), _target_of(b)
+    if a_target is None or b_target is None:
+        return None
+    compute = _ratio(_peak(b_target, b.precision), _peak(a_target, a.precision))
+    bandwidth = _ratio(getattr(b_target, "memory_bandwidth_gbs", None), getattr(a_target, "memory_bandwidth_gbs", None))
+    if compute is None and bandwidth is None:
+        return None
+    name = lambda t, r: str(getattr(t, "name", None) or getattr(t, "id", None) or r.device)  # noqa: E731
+    return Prediction(name(a_target, a), name(b_target, b), compute, bandwidth)
+
+
+def _predicted_total(rows: Sequence[CategoryRow]) -> Optional[float]:
+    """A's mix of work with each predictable category sped up by its peak ratio."""
+    known = [row for row in rows if row.predicted and row.a_ms > 0]
+    if not known:
+        return None
+    return sum(row.a_ms for row in known) / sum(row.a_ms / float(row.predicted) for row in known)
+
+
+# ---- layer alignment ------------------------------------------------------------------------
+_SEPARATORS = re.compile(r"\s\+\s|[(),\[\]{}]|\.\.\.")
+
+
+def layer_parts(layer: LayerTime) -> Set[str]:
+    """The op names a layer stands for: itself, the pieces of a fused name
+    (``Conv_0 + Relu_1``, ``PWN(Relu_1, Add_2)``, ``{ForeignNode[a...b]}``) and its origin."""
+    parts = {layer.name.strip()}
+    for text in (layer.name, layer.origin or ""):
+        for piece in _SEPARATORS.split(text):
+            piece = piece.strip()
+            if piece and piece not in ("PWN", "ForeignNode"):
+                parts.add(piece)
+    return parts
+
+
+def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
+    """Pair A's layers with B's: equal names, shared op names (fusion), then category order."""
+    parent: Dict[Tuple[str, int], Tuple[str, int]] = {}
+
+    def find(node: Tuple[str, int]) -> Tuple[str, int]:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    owners: Dict[str, List[Tuple[str, int]]] = {}
+    for side, record in (("a", a), ("b", b)):
+        for index, layer in enumerate(record.layers):
+            find((side, index))
+            for part in layer_parts(layer):
+                owners.setdefault(part, []).append((side, index))
+    for nodes in owners.values():
+        if {side for side, _ in nodes} == {"a", "b"}:
+            for node in nodes[1:]:
+                parent[find(node)] = find(nodes[0])
+    groups: Dict[Tuple[str, int], List[Tuple[str, int]]] = {}
+    for node in list(parent):
+        groups.setdefault(find(node), []).append(node)
+
+    pairs: List[Tuple[float, LayerPair]] = []
+    single: Dict[str, List[int]] = {"a": [], "b": []}
+    for nodes in groups.values():
+        a_idx = sorted(i for side, i in nodes if side == "a")
+        b_idx = sorted(i for side, i in nodes if side == "b")
+        if not a_idx or not b_idx:
+            single["a" if a_idx else "b"].extend(a_idx or b_idx)
+            continue
+        same = len(a_idx) == len(b_idx) == 1 and a.layers[a_idx[0]].name == b.layers[b_idx[0]].name
+        pairs.append(_pair(a, b, a_idx, b_idx, "name" if same else "fused"))
+
+    # Names that differ entirely (another exporter, another engine): where both sides have the same
+    # number of unmatched conv (pool, fc) layers, the network's structure pairs them in order.
+    # Reformat and elementwise layers come and go with fusion, so they are never paired by order.
+    for category in sorted({a.layers[i].category for i in single["a"]} | {b.layers[i].category for i in single["b"]}):
+        a_left = sorted(i for i in single["a"] if a.layers[i].category == category)
+        b_left = sorted(i for i in single["b"] if b.layers[i].category == category)
+        if category in ORDERED and len(a_left) == len(b_left):
+            pairs.extend(_pair(a, b, [i], [j], "category order") for i, j in zip(a_left, b_left))
+            continue
+        pairs.extend(_pair(a, b, [i], [], "") for i in a_left)
+        pairs.extend(_pair(a, b, [], [j], "") for j in b_left)
+    return [pair for _, pair in sorted(pairs, key=lambda item: item[0])]
+
+
+def _pair(a: RunRecord, b: RunRecord, a_idx: List[int], b_idx: List[int], how: str) -> Tuple[float, LayerPair]:
+    a_layers = [a.layers[i] for i in a_idx]
+    b_layers = [b.layers[i] for i in b_idx]
+    # B's category wins for a fused group: a fused layer is charged to its dominant op
+    category = (b_layers or a_layers)[0].category
+    # position in the network, 0..1, so one-sided layers sort beside their neighbours
+    position = a_idx[0] / max(len(a.layers), 1) if a_idx else b_idx[0] / max(len(b.layers), 1)
+    pair = LayerPair([layer.name for layer in a_layers], [layer.name for layer in b_layers], category,
+                     sum(layer.ms for layer in a_layers) / a.batch, sum(layer.ms for layer in b_layers) / b.batch, how)
+    return position, pair
