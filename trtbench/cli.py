@@ -23,6 +23,7 @@ from trtbench.errors import TrtbenchError
 # Order is the order shown in `trtbench --help`.
 COMMAND_MODULES = (
     "models",
+    "profile",
 )
 
 
