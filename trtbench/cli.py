@@ -24,6 +24,9 @@ from trtbench.errors import TrtbenchError
 COMMAND_MODULES = (
     "models",
     "profile",
+    "runs",
+    "show",
+    "compare",
 )
 
 

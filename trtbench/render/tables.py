@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from rich.console import Console
 from rich.table import Table
 
+from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
 from trtbench.record import RunRecord, dumps, write_records
 from trtbench.render import console as house
@@ -134,6 +135,67 @@ def batch_table(records: Sequence[RunRecord]) -> Table:
 
 def _series_key(record: RunRecord) -> Tuple[str, str, str, str, str]:
     return (record.model_name, record.backend, record.device, record.device_name, record.precision)
+
+
+def _label(record: RunRecord) -> str:
+    device = record.device_name or record.device
+    return f"{record.backend} on {device} ({record.device}), {record.precision}, batch {record.batch:,}, run {record.run_id}"
+
+
+def _times(value: Optional[float]) -> str:
+    return "-" if value is None else f"{house.fmt(value)}×"
+
+
+def comparison_table(result: Comparison) -> Table:
+    """Per category: µs per tile on each side, speedup B over A, what the peaks predict, flags."""
+    has_prediction = result.prediction is not None
+    columns = ["category", "A µs/tile", "B µs/tile", "speedup B/A"] + (["predicted"] if has_prediction else []) + [""]
+    t = house.table(f"{result.b.model_name}: speedup of B over A", columns,
+                    right=["A µs/tile", "B µs/tile", "speedup B/A", "predicted"])
+    for row in list(result.categories) + [result.total]:
+        flag = f"departs >{2:g}× from overall" if row.flagged else ""
+        if row.category != "total" and row.speedup is None:
+            flag = "only in A" if row.a_ms > 0 else "only in B"
+        cells = [row.category, house.fmt(1000 * row.a_ms), house.fmt(1000 * row.b_ms), _times(row.speedup)]
+        t.add_row(*cells, *([_times(row.predicted)] if has_prediction else []), flag)
+    return t
+
+
+def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
+    """Layers aligned across the two runs (fused groups on one row), slowest on A first unless verbose."""
+    pairs = list(result.layers)
+    shown = pairs if verbose or len(pairs) <= TOP_LAYERS else \
+        sorted(pairs, key=lambda p: max(p.a_ms, p.b_ms), reverse=True)[:TOP_LAYERS]
+    t = house.table("Layers, aligned", ["A layers", "B layers", "category", "A µs/tile", "B µs/tile", "speedup", "matched by"],
+                    right=["A µs/tile", "B µs/tile", "speedup"])
+    for pair in shown:
+        t.add_row(" + ".join(pair.a_names) or "-", " + ".join(pair.b_names) or "-", pair.category,
+                  house.fmt(1000 * pair.a_ms) if pair.a_names else "-",
+                  house.fmt(1000 * pair.b_ms) if pair.b_names else "-", _times(pair.speedup), pair.matched_by or "one side")
+    if len(shown) < len(pairs):
+        t.add_row(f"... {len(pairs) - len(shown)} more (--verbose shows all)", "", "", "", "", "", "")
+    return t
+
+
+def print_comparisons(results: Sequence[Comparison], verbose: bool = False, console: Optional[Console] = None) -> None:
+    """Render each comparison: which runs, the category table, the prediction, notes, the layers."""
+    out = console or house.stdout()
+    for index, result in enumerate(results):
+        if index:
+            out.print()
+        out.print(f"A: {result.a.model_name} · {_label(result.a)}", markup=False, highlight=False)
+        out.print(f"B: {result.b.model_name} · {_label(result.b)}", markup=False, highlight=False)
+        out.print(comparison_table(result))
+        prediction = result.prediction
+        if prediction is not None:
+            out.print(f"predicted from target profiles {prediction.a_target} → {prediction.b_target}: "
+                      f"peak FLOP/s {_times(prediction.compute)} (conv, fc), "
+                      f"bandwidth {_times(prediction.bandwidth)} (pool, elementwise, reformat)",
+                      markup=False, highlight=False)
+        for note in result.notes:
+            out.print(f"note: {note}", markup=False, highlight=False)
+        if result.layers:
+            out.print(layer_pair_table(result, verbose))
 
 
 # ---- entry points ---------------------------------------------------------------------------
