@@ -27,6 +27,12 @@ COMMAND_MODULES = (
     "runs",
     "show",
     "compare",
+    "sweep",
+    "fit",
+    "predict",
+    "plot",
+    "drift",
+    "telemetry",
 )
 
 
