@@ -192,13 +192,14 @@ def best_split(y: Sequence[float], min_size: int) -> Optional[int]:
 
 # ---- analysis --------------------------------------------------------------------------------
 def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.01,
-            min_slope_pct_per_100: float = 0.0, name: str = "total") -> DriftResult:
+            min_slope_pct_per_100: float = 0.0, name: str = "total", unit: str = "loop") -> DriftResult:
     """Whether `series` (one value per loop, oldest first) drifts.
 
     `threshold`: the smallest change that matters, as a fraction (0.05 = 5 %) — of the median
     over the whole series for a trend, of the earlier level for a step. `alpha`: the significance
     level for both tests. `min_slope_pct_per_100`: an extra floor on the trend's slope, in % of
     the median per 100 loops (0: the threshold over the series' length is the only floor).
+    `unit` names one step of the series in the verdict ("loop", or "run" for a history).
     """
     y = np.asarray([float(v) for v in series], dtype=float)
     y = y[np.isfinite(y)]
@@ -243,7 +244,7 @@ def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.0
                          trend_p=p, trend_z=z, slope_pct_per_100=slope_pct_per_100, step_pct=step_pct,
                          step_index=k, before=before, after=after, change_ms=change,
                          trend_found=trend_found, step_found=step_found)
-    result.verdict = _verdict(result)
+    result.verdict = _verdict(result, unit)
     return result
 
 
@@ -259,27 +260,27 @@ def _better_model(y: np.ndarray, k: Optional[int]) -> str:
     return "step" if step_sse < line_sse else "trend"
 
 
-def _verdict(r: DriftResult) -> str:
+def _verdict(r: DriftResult, unit: str = "loop") -> str:
     label = PART_LABELS.get(r.name, r.name)
     if not r.drift:
-        return (f"{label}: no drift (slope {r.slope_pct_per_100:+.2f} %/100 loops, p={r.trend_p:.2g}; "
+        return (f"{label}: no drift (slope {r.slope_pct_per_100:+.2f} %/100 {unit}s, p={r.trend_p:.2g}; "
                 f"largest step {r.step_pct:+.1f} %)")
     if r.kind == "step":
-        return (f"{label}: stepped {r.step_pct:+.1f} % at loop {r.step_index} "
+        return (f"{label}: stepped {r.step_pct:+.1f} % at {unit} {r.step_index} "
                 f"({r.before:.4g} -> {r.after:.4g})")
-    return (f"{label}: trend {r.slope_pct_per_100:+.2f} %/100 loops (p={r.trend_p:.2g}), "
-            f"{r.change_ms:+.4g} over {r.n} loops")
+    return (f"{label}: trend {r.slope_pct_per_100:+.2f} %/100 {unit}s (p={r.trend_p:.2g}), "
+            f"{r.change_ms:+.4g} over {r.n} {unit}s")
 
 
 def analyse_parts(parts: Mapping[str, Sequence[float]], threshold: float = 0.05, alpha: float = 0.01,
-                  min_slope_pct_per_100: float = 0.0) -> DriftReport:
+                  min_slope_pct_per_100: float = 0.0, unit: str = "loop") -> DriftReport:
     """Analyse each part of a loop (e.g. ``alloc``, ``compute``, ``transfer``, ``total``) and say
     which one drifted. When several drifted, the part whose level changed most in absolute terms
     (ms) comes first: that is the one that explains a drifting total."""
     if not parts:
         return DriftReport({}, False, [], "nothing to analyse", threshold, alpha)
     names = sorted(parts, key=lambda p: (_PART_ORDER.index(p) if p in _PART_ORDER else len(_PART_ORDER), p))
-    results = {name: analyse(parts[name], threshold, alpha, min_slope_pct_per_100, name=name)
+    results = {name: analyse(parts[name], threshold, alpha, min_slope_pct_per_100, name=name, unit=unit)
                for name in names}
     drifted = [name for name, r in results.items() if r.drift]
     components = [name for name in drifted if name != "total"]
@@ -290,8 +291,7 @@ def analyse_parts(parts: Mapping[str, Sequence[float]], threshold: float = 0.05,
         verdict = "no drift: " + "; ".join(r.verdict for r in results.values())
     else:
         lead = results[ordered[0]]
-        verdict = "drift in " + ", ".join(PART_LABELS.get(p, p) for p in ordered) + ": " + \
-            "; ".join(results[p].verdict for p in ordered)
+        verdict = "; ".join(results[p].verdict for p in ordered)
         total = results.get("total")
         if total is not None and total.drift and components and total.change_ms != 0:
             share = 100.0 * lead.change_ms / total.change_ms
