@@ -24,6 +24,7 @@ from trtbench.errors import TrtbenchError
 COMMAND_MODULES = (
     "models",
     "profile",
+    "import_trtexec",
     "runs",
     "show",
     "compare",

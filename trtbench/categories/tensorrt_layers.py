@@ -113,7 +113,7 @@ def classify(name: str, info: Optional[Mapping[str, Any]] = None) -> Classificat
     clean = normalize_name(name)
     for label, pattern, category in _NAME_RULES[:3]:  # rows that have no layer-info counterpart
         if pattern.search(clean):
-            return Classification(category, f"name:{label}", True)
+            return Classification(category, f"name:{label}", not info)
     if info:
         decided = _classify_info(clean, info)
         if decided is not None:
