@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="an .onnx file, a .pt checkpoint, a spec name (c3d20-f3n1024) or .toml, or a .plan")
     parser.add_argument("--batch", default="1024", help="batch size, or several separated by commas (default: 1024)")
-    parser.add_argument("--backend", default="auto", choices=BACKEND_CHOICES,
+    parser.add_argument("--backend", default="auto", metavar="{" + ",".join(BACKEND_CHOICES) + "}",
                         help="auto: tensorrt when installed, else onnxruntime on the CPU (default: auto)")
     parser.add_argument("--device", default=None, choices=("cpu", "cuda"),
                         help="default: cuda for tensorrt/trtexec, cpu otherwise")

@@ -1,0 +1,86 @@
+"""Validity checks: each warning fires on the data that should trigger it and names its flag."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from trtbench.record import RunRecord
+from trtbench.validity import CHECKS, Check, evaluate, median_ci
+
+
+def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:
+    loops = times if isinstance(times[0], list) else [times]
+    n = iterations or len(loops[0])
+    loop_ms = [sum(l) for l in loops]
+    med = float(np.median(loop_ms))
+    return RunRecord(backend="fake", device="cpu", batch=8, precision="fp32", model={"name": "m"},
+                     iterations=n, loops=len(loops), loop_ms=loop_ms, iteration_ms=loops,
+                     end_to_end_ms=med / n, tiles_per_ms=8 * n / med, overhead=overhead, warmup=warmup)
+
+
+def by_name(result):
+    return {c["name"]: c for c in result["checks"]}
+
+
+def steady(n=60, jitter=0.002):
+    rng = np.random.default_rng(1)
+    return list(10.0 * (1.0 + jitter * rng.standard_normal(n)))
+
+
+def test_a_steady_run_is_valid() -> None:
+    result = evaluate(record([steady()[:20], steady()[20:40], steady()[40:]], overhead=0.05))
+    assert result["verdict"] == "VALID"
+    assert all(c["status"] == "ok" for c in result["checks"])
+    assert set(by_name(result)) <= set(CHECKS)
+
+
+def test_noisy_run_warns_and_names_the_flags() -> None:
+    times = [10.0, 14.0] * 30
+    check = by_name(evaluate(record(times)))["spread"]
+    assert check["status"] == "warn"
+    assert "--iterations" in check["fix"] and "--loops" in check["fix"]
+
+
+def test_wildly_spread_run_is_invalid() -> None:
+    assert evaluate(record([1.0, 30.0] * 20))["verdict"] == "INVALID"
+
+
+def test_slow_first_iteration_asks_for_more_warm_up() -> None:
+    times = steady()
+    times[0] = 30.0
+    check = by_name(evaluate(record(times, warmup=4)))["first_iteration"]
+    assert check["status"] == "warn" and "--warmup" in check["fix"] and "4" in check["fix"]
+    no_warmup = by_name(evaluate(record(times, warmup=0)))["first_iteration"]
+    assert "--warmup" in no_warmup["fix"]
+
+
+@pytest.mark.parametrize("overhead", [0.4, -0.3])
+def test_profiler_overhead_beyond_15_percent_warns(overhead: float) -> None:
+    check = by_name(evaluate(record(steady(), overhead=overhead)))["profiler_overhead"]
+    assert check["status"] == "warn" and "--profile-iterations" in check["fix"]
+    assert f"{abs(overhead):.0%}" in check["message"]
+
+
+def test_too_few_iterations() -> None:
+    check = by_name(evaluate(record([10.0, 10.1, 9.9])))["too_few_iterations"]
+    assert check["status"] == "warn" and "--iterations" in check["fix"]
+
+
+def test_median_ci_uses_order_statistics() -> None:
+    times = np.arange(1.0, 101.0)
+    half = 1.96 * math.sqrt(100) / 2
+    low, high = int(math.floor(50 - half)), int(math.ceil(50 + half))
+    assert median_ci(times) == pytest.approx((times[high] - times[low]) / (2 * np.median(times)))
+    assert median_ci(np.array([1.0, 2.0])) is None
+
+
+def test_extra_checks_decide_the_verdict_and_cold_start_is_carried() -> None:
+    rec = record(steady())
+    rec.validity = {"cold_ms": 123.0}
+    result = evaluate(rec, extra=[Check("throttling", "invalid", "GPU throttled", "cool it")])
+    assert result["verdict"] == "INVALID"
+    assert result["cold_ms"] == 123.0
+    assert by_name(result)["cold_start"]["status"] == "ok"
+    assert by_name(result)["throttling"]["fix"] == "cool it"
