@@ -1,12 +1,13 @@
 """compare(): speedups are ratios of per-tile category times; flags, predictions, layer alignment."""
+
 from __future__ import annotations
 
 import sys
 import types
 
 import pytest
-
 from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
+
 from trtbench.analysis.compare import compare, compare_runs, pair_runs
 from trtbench.errors import TrtbenchError
 
@@ -67,7 +68,9 @@ def _fake_targets(monkeypatch) -> None:
         if name not in peaks:
             raise TrtbenchError(f"no target {name}")
         fp32, fp16, bw = peaks[name]
-        return types.SimpleNamespace(name=name, peak_fp32_tflops=fp32, peak_fp16_tflops=fp16, memory_bandwidth_gbs=bw)
+        return types.SimpleNamespace(
+            name=name, peak_fp32_tflops=fp32, peak_fp16_tflops=fp16, memory_bandwidth_gbs=bw
+        )
 
     module = types.ModuleType("trtbench.targets")
     module.get_target = get_target  # type: ignore[attr-defined]
@@ -124,8 +127,13 @@ def test_layers_align_across_fusion() -> None:
 
 def test_layers_with_other_names_pair_in_category_order() -> None:
     a = make_record()
-    renamed = [("Conv_0", "conv", 1.0, "Conv"), ("Relu_1", "elementwise", 0.1, "Relu"),
-               ("MaxPool_2", "pool", 0.3, "MaxPool"), ("Gemm_3", "fc", 0.5, "Gemm"), ("Gemm_4", "fc", 0.04, "Gemm")]
+    renamed = [
+        ("Conv_0", "conv", 1.0, "Conv"),
+        ("Relu_1", "elementwise", 0.1, "Relu"),
+        ("MaxPool_2", "pool", 0.3, "MaxPool"),
+        ("Gemm_3", "fc", 0.5, "Gemm"),
+        ("Gemm_4", "fc", 0.04, "Gemm"),
+    ]
     b = make_record(layers=renamed, backend="torch")
     pairs = {tuple(p.a_names): p for p in compare(a, b).layers}
     assert pairs[("/conv1/Conv",)].b_names == ["Conv_0"]
@@ -151,3 +159,13 @@ def test_batch_sweeps_pair_by_batch() -> None:
     assert len(pair_runs(a_side[:1], b_side)) == 3
     with pytest.raises(TrtbenchError, match="no batch size in common"):
         pair_runs(a_side[:2], b_side[:2][:1])
+
+
+def test_prediction_with_the_bundled_target_profiles() -> None:
+    targets = pytest.importorskip("trtbench.targets")
+    a, b = _study_pair()  # devices "tx1" and "gtx-960"
+    tx1, gtx = targets.get_target("tx1"), targets.get_target("gtx-960")
+    prediction = compare(a, b).prediction
+    assert prediction is not None
+    assert prediction.compute == pytest.approx(gtx.peak_fp32_tflops / tx1.peak_fp32_tflops)
+    assert prediction.bandwidth == pytest.approx(gtx.memory_bandwidth_gbs / tx1.memory_bandwidth_gbs)

@@ -1,4 +1,5 @@
 """The SQLite store: round trip, filters, tags, prefixes, migrations, atomic writes."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from fake_runs import make_record
+
 from trtbench import store as store_module
 from trtbench.errors import TrtbenchError
 from trtbench.record import RunRecord
@@ -27,8 +28,9 @@ def test_layers_and_columns_are_indexed(tmp_path: Path) -> None:
     record = make_record(batch=256)
     with Store(tmp_path / "runs.db") as store:
         store.add([record])
-        rows = store.conn.execute("SELECT name, category, ms FROM layers WHERE run_id = ? ORDER BY position",
-                                  (record.run_id,)).fetchall()
+        rows = store.conn.execute(
+            "SELECT name, category, ms FROM layers WHERE run_id = ? ORDER BY position", (record.run_id,)
+        ).fetchall()
         cols = store.conn.execute("SELECT model_name, batch, tiles_per_ms, verdict FROM runs").fetchone()
     assert [(r[0], r[1]) for r in rows] == [(layer.name, layer.category) for layer in record.layers]
     assert rows[0][2] == pytest.approx(record.layers[0].ms)
@@ -38,7 +40,9 @@ def test_layers_and_columns_are_indexed(tmp_path: Path) -> None:
 def test_find_filters_and_orders_newest_first(tmp_path: Path) -> None:
     old = make_record(batch=64, created="2026-01-01T10:00:00+00:00")
     new = make_record(batch=64, created="2026-03-01T10:00:00+01:00")
-    other = make_record(model="c2d20-f1n1024", batch=1024, backend="torch", created="2026-02-01T00:00:00+00:00")
+    other = make_record(
+        model="c2d20-f1n1024", batch=1024, backend="torch", created="2026-02-01T00:00:00+00:00"
+    )
     with Store(tmp_path / "runs.db") as store:
         store.add([old, other, new])
         assert [r.run_id for r in store.find()] == [new.run_id, other.run_id, old.run_id]
@@ -104,8 +108,10 @@ def test_delete_removes_run_layers_and_tags(tmp_path: Path) -> None:
         store.add([keep, drop], tags={"host": "tx1"})
         store.delete(drop.run_id[:8])
         assert [r.run_id for r in store.find()] == [keep.run_id]
-        counts = [store.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = ?", (drop.run_id,)).fetchone()[0]
-                  for t in ("runs", "layers", "tags")]
+        counts = [
+            store.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE run_id = ?", (drop.run_id,)).fetchone()[0]
+            for t in ("runs", "layers", "tags")
+        ]
         assert counts == [0, 0, 0]
         with pytest.raises(TrtbenchError):
             store.delete(drop.run_id)

@@ -1,4 +1,5 @@
 """Rendering records: what the tables say, in plain text."""
+
 from __future__ import annotations
 
 import io
@@ -7,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from fake_runs import TRT_LAYERS, make_record
 from rich.console import Console
 
-from fake_runs import TRT_LAYERS, make_record
 from trtbench.record import LayerTime, read_records
 from trtbench.render import tables
 
@@ -66,9 +67,20 @@ def test_long_layer_lists_are_cut_unless_verbose() -> None:
 
 
 def test_validity_warnings_name_the_fix_and_passing_checks_stay_quiet() -> None:
-    record = make_record(validity={"verdict": "WARN", "checks": [
-        {"name": "spread", "status": "warn", "message": "CV 6.1 % is over 3 %", "fix": "use --loops 10"},
-        {"name": "iterations", "status": "pass", "message": "enough iterations"}]})
+    record = make_record(
+        validity={
+            "verdict": "WARN",
+            "checks": [
+                {
+                    "name": "spread",
+                    "status": "warn",
+                    "message": "CV 6.1 % is over 3 %",
+                    "fix": "use --loops 10",
+                },
+                {"name": "iterations", "status": "pass", "message": "enough iterations"},
+            ],
+        }
+    )
     text = render([record])
     assert "verdict: WARN" in text
     assert "WARN spread: CV 6.1 % is over 3 % (fix: use --loops 10)" in text

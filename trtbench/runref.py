@@ -1,4 +1,5 @@
 """Naming saved runs on the command line: a JSON run file, or a run id (or its prefix) in the database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ def looks_like_file(ref: str) -> bool:
 def open_existing(db: Path) -> Store:
     """The store at `db`, refusing to create an empty database just to read from it."""
     if not Path(db).exists():
-        raise TrtbenchError(f"database {db} does not exist",
-                            hint="run 'trtbench profile' first, or give the right file with --db FILE")
+        raise TrtbenchError(
+            f"database {db} does not exist",
+            hint="run 'trtbench profile' first, or give the right file with --db FILE",
+        )
     return Store(Path(db))
 
 
@@ -36,8 +39,10 @@ def load_runs(refs: Sequence[str], db: Path) -> List[RunRecord]:
                 raise TrtbenchError(f"run file {ref} does not exist")
             if store is None:
                 if not Path(db).exists():
-                    raise TrtbenchError(f"{ref!r} is neither a run file nor a run id: database {db} does not exist",
-                                        hint="give a JSON run file, or the database with --db FILE")
+                    raise TrtbenchError(
+                        f"{ref!r} is neither a run file nor a run id: database {db} does not exist",
+                        hint="give a JSON run file, or the database with --db FILE",
+                    )
                 store = Store(Path(db))
                 store.open()
             records.append(store.get(ref))

@@ -11,6 +11,7 @@ Every `Store.add` is one transaction: an interrupted write (Ctrl-C, ``kill -9``,
 serialising the second record of a batch) leaves no part of any of its runs behind. The default
 rollback journal keeps the database a single file, easy to copy off a Jetson.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,21 @@ MIGRATIONS: Tuple[Callable[[sqlite3.Connection], None], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_COLUMNS = ("run_id", "created", "model_name", "model_sha256", "backend", "device", "device_name",
-            "precision", "batch", "tiles_per_ms", "end_to_end_ms", "verdict", "record")
+_COLUMNS = (
+    "run_id",
+    "created",
+    "model_name",
+    "model_sha256",
+    "backend",
+    "device",
+    "device_name",
+    "precision",
+    "batch",
+    "tiles_per_ms",
+    "end_to_end_ms",
+    "verdict",
+    "record",
+)
 
 
 def _executescript(conn: sqlite3.Connection, script: str) -> None:
@@ -78,7 +92,7 @@ def _executescript(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def _utc(text: str) -> str:
+def utc_time(text: str) -> str:
     """An ISO 8601 time as UTC ``YYYY-MM-DDTHH:MM:SS+00:00``, so text order is time order."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -99,7 +113,7 @@ def parse_since(text: str) -> str:
         datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise TrtbenchError(f"--since {text!r} is neither a date (2026-11-01) nor an age (36h, 7d)") from None
-    return _utc(text)
+    return utc_time(text)
 
 
 class Store:
@@ -124,7 +138,9 @@ class Store:
         if self._conn is not None:
             return
         if self.path.is_dir():
-            raise TrtbenchError(f"database path {self.path} is a directory", hint="give a file with --db FILE")
+            raise TrtbenchError(
+                f"database path {self.path} is a directory", hint="give a file with --db FILE"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
@@ -151,17 +167,21 @@ class Store:
         return self._conn
 
     def _not_writable(self, exc: BaseException) -> TrtbenchError:
-        return TrtbenchError(f"database path {self.path} is not writable ({exc})",
-                             hint="choose another file with --db FILE or TRTBENCH_DB")
+        return TrtbenchError(
+            f"database path {self.path} is not writable ({exc})",
+            hint="choose another file with --db FILE or TRTBENCH_DB",
+        )
 
     def _database_error(self, exc: sqlite3.Error) -> TrtbenchError:
         text = str(exc)
         if isinstance(exc, sqlite3.OperationalError) and (
-                "readonly" in text or "unable to open" in text or "disk I/O" in text or "full" in text):
+            "readonly" in text or "unable to open" in text or "disk I/O" in text or "full" in text
+        ):
             return self._not_writable(exc)
         if "not a database" in text or "malformed" in text:
-            return TrtbenchError(f"{self.path} is not a trtbench database ({text})",
-                                 hint="give another file with --db FILE")
+            return TrtbenchError(
+                f"{self.path} is not a trtbench database ({text})", hint="give another file with --db FILE"
+            )
         return TrtbenchError(f"database {self.path}: {text}")
 
     @contextmanager
@@ -185,7 +205,8 @@ class Store:
     def _version(self) -> int:
         try:
             exists = self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
             if not exists:
                 return 0
             row = self.conn.execute("SELECT version FROM schema_version").fetchone()
@@ -196,8 +217,11 @@ class Store:
     def _migrate(self) -> None:
         version = self._version()
         if version > SCHEMA_VERSION:
-            raise TrtbenchError(f"database {self.path} has schema version {version}, newer than this "
-                                f"trtbench knows ({SCHEMA_VERSION})", hint="upgrade trtbench")
+            raise TrtbenchError(
+                f"database {self.path} has schema version {version}, newer than this "
+                f"trtbench knows ({SCHEMA_VERSION})",
+                hint="upgrade trtbench",
+            )
         if version == SCHEMA_VERSION:
             return
         with self._transaction() as conn:
@@ -224,15 +248,30 @@ class Store:
                 if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (record.run_id,)).fetchone():
                     continue
                 row = _row(record)
-                conn.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                             [row[c] for c in _COLUMNS])
+                conn.execute(
+                    f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    [row[c] for c in _COLUMNS],
+                )
                 conn.executemany(
                     "INSERT INTO layers (run_id, position, name, category, type, ms, percent) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(record.run_id, i, layer.name, layer.category, layer.type, float(layer.ms), layer.percent)
-                     for i, layer in enumerate(record.layers)])
-                conn.executemany("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
-                                 [(record.run_id, str(k), str(v)) for k, v in (tags or {}).items()])
+                    [
+                        (
+                            record.run_id,
+                            i,
+                            layer.name,
+                            layer.category,
+                            layer.type,
+                            float(layer.ms),
+                            layer.percent,
+                        )
+                        for i, layer in enumerate(record.layers)
+                    ],
+                )
+                conn.executemany(
+                    "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
+                    [(record.run_id, str(k), str(v)) for k, v in (tags or {}).items()],
+                )
 
     def delete(self, run_id: str) -> None:
         """Remove one run (an id or a unique prefix of one), its layers and tags."""
@@ -251,10 +290,17 @@ class Store:
         rows = self._query("SELECT record FROM runs WHERE run_id = ?", (full,))
         return self._record(rows[0][0], full)
 
-    def find(self, model: Optional[str] = None, backend: Optional[str] = None, device: Optional[str] = None,
-             device_name: Optional[str] = None, batch: Optional[int] = None,
-             tags: Optional[Mapping[str, str]] = None, since: Optional[str] = None,
-             limit: Optional[int] = None) -> List[RunRecord]:
+    def find(
+        self,
+        model: Optional[str] = None,
+        backend: Optional[str] = None,
+        device: Optional[str] = None,
+        device_name: Optional[str] = None,
+        batch: Optional[int] = None,
+        tags: Optional[Mapping[str, str]] = None,
+        since: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> List[RunRecord]:
         """Runs matching every given filter, newest first. `since` is a date/time or an age (``7d``)."""
         where, params = self._filters(model, backend, device, device_name, batch, tags, since)
         sql = f"SELECT run_id, record FROM runs{where} ORDER BY created DESC, rowid DESC"
@@ -265,7 +311,9 @@ class Store:
 
     def tags(self, run_id: str) -> Dict[str, str]:
         """The tags stored with one run."""
-        rows = self._query("SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (self._resolve(run_id),))
+        rows = self._query(
+            "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (self._resolve(run_id),)
+        )
         return {key: value for key, value in rows}
 
     def tag_values(self, key: str, **tag_filter: str) -> Set[str]:
@@ -275,7 +323,10 @@ class Store:
         already done.
         """
         where, params = self._filters(tags=tag_filter)
-        sql = f"SELECT DISTINCT t.value FROM tags t WHERE t.key = ? AND t.run_id IN (SELECT run_id FROM runs{where})"
+        sql = (
+            "SELECT DISTINCT t.value FROM tags t WHERE t.key = ? "
+            f"AND t.run_id IN (SELECT run_id FROM runs{where})"
+        )
         return {row[0] for row in self._query(sql, [key, *params])}
 
     # ---- helpers -----------------------------------------------------------------------
@@ -290,8 +341,10 @@ class Store:
 
     def _resolve(self, prefix: str) -> str:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self._query("SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY run_id LIMIT 6",
-                           (escaped + "%",))
+        rows = self._query(
+            "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' ORDER BY run_id LIMIT 6",
+            (escaped + "%",),
+        )
         ids = [row[0] for row in rows]
         if prefix in ids:
             return prefix
@@ -299,18 +352,31 @@ class Store:
             raise TrtbenchError(f"no run {prefix!r} in {self.path}", hint="list the runs with: trtbench runs")
         if len(ids) > 1:
             shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-            raise TrtbenchError(f"run id {prefix!r} is ambiguous in {self.path}: {shown}",
-                                hint="give more characters of the id")
+            raise TrtbenchError(
+                f"run id {prefix!r} is ambiguous in {self.path}: {shown}",
+                hint="give more characters of the id",
+            )
         return ids[0]
 
     @staticmethod
-    def _filters(model: Optional[str] = None, backend: Optional[str] = None, device: Optional[str] = None,
-                 device_name: Optional[str] = None, batch: Optional[int] = None,
-                 tags: Optional[Mapping[str, str]] = None, since: Optional[str] = None) -> Tuple[str, List[Any]]:
+    def _filters(
+        model: Optional[str] = None,
+        backend: Optional[str] = None,
+        device: Optional[str] = None,
+        device_name: Optional[str] = None,
+        batch: Optional[int] = None,
+        tags: Optional[Mapping[str, str]] = None,
+        since: Optional[str] = None,
+    ) -> Tuple[str, List[Any]]:
         clauses: List[str] = []
         params: List[Any] = []
-        for column, value in (("model_name", model), ("backend", backend), ("device", device),
-                              ("device_name", device_name), ("batch", batch)):
+        for column, value in (
+            ("model_name", model),
+            ("backend", backend),
+            ("device", device),
+            ("device_name", device_name),
+            ("batch", batch),
+        ):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
@@ -318,7 +384,9 @@ class Store:
             clauses.append("created >= ?")
             params.append(parse_since(since))
         for key, value in (tags or {}).items():
-            clauses.append("EXISTS (SELECT 1 FROM tags WHERE tags.run_id = runs.run_id AND key = ? AND value = ?)")
+            clauses.append(
+                "EXISTS (SELECT 1 FROM tags WHERE tags.run_id = runs.run_id AND key = ? AND value = ?)"
+            )
             params.extend([key, str(value)])
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
@@ -328,7 +396,7 @@ def _row(record: RunRecord) -> Dict[str, Any]:
     verdict = record.validity.get("verdict") if isinstance(record.validity, dict) else None
     return {
         "run_id": record.run_id,
-        "created": _utc(record.created),
+        "created": utc_time(record.created),
         "model_name": record.model_name,
         "model_sha256": record.model.get("sha256"),
         "backend": record.backend,

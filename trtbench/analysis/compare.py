@@ -8,8 +8,10 @@ shown beside the measured one, so a gap reads as hardware or as software.
 
 Times are per tile (ms per batch / batch), so runs at different batch sizes compare fairly.
 """
+
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -41,8 +43,13 @@ class CategoryRow:
     predicted: Optional[float] = None
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"a_ms": self.a_ms, "b_ms": self.b_ms, "speedup": self.speedup, "flagged": self.flagged,
-                "predicted": self.predicted}
+        return {
+            "a_ms": self.a_ms,
+            "b_ms": self.b_ms,
+            "speedup": self.speedup,
+            "flagged": self.flagged,
+            "predicted": self.predicted,
+        }
 
 
 @dataclass
@@ -61,8 +68,15 @@ class LayerPair:
         return speedup(self.a_ms, self.b_ms)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"a": self.a_names, "b": self.b_names, "category": self.category, "a_ms": self.a_ms,
-                "b_ms": self.b_ms, "speedup": self.speedup, "matched_by": self.matched_by}
+        return {
+            "a": self.a_names,
+            "b": self.b_names,
+            "category": self.category,
+            "a_ms": self.a_ms,
+            "b_ms": self.b_ms,
+            "speedup": self.speedup,
+            "matched_by": self.matched_by,
+        }
 
 
 @dataclass
@@ -82,8 +96,12 @@ class Prediction:
         return None
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"a_target": self.a_target, "b_target": self.b_target, "compute": self.compute,
-                "bandwidth": self.bandwidth}
+        return {
+            "a_target": self.a_target,
+            "b_target": self.b_target,
+            "compute": self.compute,
+            "bandwidth": self.bandwidth,
+        }
 
 
 @dataclass
@@ -115,9 +133,16 @@ class Comparison:
 
 
 def _summary(record: RunRecord) -> Dict[str, Any]:
-    return {"run_id": record.run_id, "model": record.model_name, "backend": record.backend,
-            "device": record.device, "device_name": record.device_name, "precision": record.precision,
-            "batch": record.batch, "tiles_per_ms": record.tiles_per_ms}
+    return {
+        "run_id": record.run_id,
+        "model": record.model_name,
+        "backend": record.backend,
+        "device": record.device,
+        "device_name": record.device_name,
+        "precision": record.precision,
+        "batch": record.batch,
+        "tiles_per_ms": record.tiles_per_ms,
+    }
 
 
 # ---- the comparison -------------------------------------------------------------------------
@@ -161,14 +186,17 @@ def pair_runs(a_side: Sequence[RunRecord], b_side: Sequence[RunRecord]) -> List[
         return [(a_side[0], b) for b in b_side]
     pairs = []
     for b in b_side:
-        same = [a for a in a_side if a.batch == b.batch and a.model_name == b.model_name] or \
-               [a for a in a_side if a.batch == b.batch]
+        same = [a for a in a_side if a.batch == b.batch and a.model_name == b.model_name] or [
+            a for a in a_side if a.batch == b.batch
+        ]
         if same:
             pairs.append((same[0], b))
     if not pairs:
         raise TrtbenchError(
             f"no batch size in common: A has {sorted({a.batch for a in a_side})}, "
-            f"B has {sorted({b.batch for b in b_side})}", hint="name single runs by id to compare across batches")
+            f"B has {sorted({b.batch for b in b_side})}",
+            hint="name single runs by id to compare across batches",
+        )
     return pairs
 
 
@@ -195,7 +223,7 @@ def _notes(a: RunRecord, b: RunRecord, rows: Sequence[CategoryRow]) -> List[str]
 def _target_of(record: RunRecord) -> Any:
     """The target profile a run maps to (its host's target, else its device name), or None."""
     try:
-        from trtbench import targets  # written in parallel; compare works without it
+        targets = importlib.import_module("trtbench.targets")  # optional: compare works without it
     except ImportError:
         return None
     for name in (record.host.get("target"), record.device):
@@ -225,7 +253,9 @@ def predict(a: RunRecord, b: RunRecord) -> Optional[Prediction]:
     if a_target is None or b_target is None:
         return None
     compute = _ratio(_peak(b_target, b.precision), _peak(a_target, a.precision))
-    bandwidth = _ratio(getattr(b_target, "memory_bandwidth_gbs", None), getattr(a_target, "memory_bandwidth_gbs", None))
+    bandwidth = _ratio(
+        getattr(b_target, "memory_bandwidth_gbs", None), getattr(a_target, "memory_bandwidth_gbs", None)
+    )
     if compute is None and bandwidth is None:
         return None
     name = lambda t, r: str(getattr(t, "name", None) or getattr(t, "id", None) or r.device)  # noqa: E731
@@ -234,10 +264,10 @@ def predict(a: RunRecord, b: RunRecord) -> Optional[Prediction]:
 
 def _predicted_total(rows: Sequence[CategoryRow]) -> Optional[float]:
     """A's mix of work with each predictable category sped up by its peak ratio."""
-    known = [row for row in rows if row.predicted and row.a_ms > 0]
+    known = [(row.a_ms, row.predicted) for row in rows if row.predicted and row.a_ms > 0]
     if not known:
         return None
-    return sum(row.a_ms for row in known) / sum(row.a_ms / float(row.predicted) for row in known)
+    return sum(a_ms for a_ms, _ in known) / sum(a_ms / predicted for a_ms, predicted in known)
 
 
 # ---- layer alignment ------------------------------------------------------------------------
@@ -293,7 +323,9 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
     # Names that differ entirely (another exporter, another engine): where both sides have the same
     # number of unmatched conv (pool, fc) layers, the network's structure pairs them in order.
     # Reformat and elementwise layers come and go with fusion, so they are never paired by order.
-    for category in sorted({a.layers[i].category for i in single["a"]} | {b.layers[i].category for i in single["b"]}):
+    for category in sorted(
+        {a.layers[i].category for i in single["a"]} | {b.layers[i].category for i in single["b"]}
+    ):
         a_left = sorted(i for i in single["a"] if a.layers[i].category == category)
         b_left = sorted(i for i in single["b"] if b.layers[i].category == category)
         if category in ORDERED and len(a_left) == len(b_left):
@@ -304,13 +336,21 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
     return [pair for _, pair in sorted(pairs, key=lambda item: item[0])]
 
 
-def _pair(a: RunRecord, b: RunRecord, a_idx: List[int], b_idx: List[int], how: str) -> Tuple[float, LayerPair]:
+def _pair(
+    a: RunRecord, b: RunRecord, a_idx: List[int], b_idx: List[int], how: str
+) -> Tuple[float, LayerPair]:
     a_layers = [a.layers[i] for i in a_idx]
     b_layers = [b.layers[i] for i in b_idx]
     # B's category wins for a fused group: a fused layer is charged to its dominant op
     category = (b_layers or a_layers)[0].category
     # position in the network, 0..1, so one-sided layers sort beside their neighbours
     position = a_idx[0] / max(len(a.layers), 1) if a_idx else b_idx[0] / max(len(b.layers), 1)
-    pair = LayerPair([layer.name for layer in a_layers], [layer.name for layer in b_layers], category,
-                     sum(layer.ms for layer in a_layers) / a.batch, sum(layer.ms for layer in b_layers) / b.batch, how)
+    pair = LayerPair(
+        [layer.name for layer in a_layers],
+        [layer.name for layer in b_layers],
+        category,
+        sum(layer.ms for layer in a_layers) / a.batch,
+        sum(layer.ms for layer in b_layers) / b.batch,
+        how,
+    )
     return position, pair

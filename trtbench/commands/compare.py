@@ -1,9 +1,9 @@
 """`trtbench compare`: speedup of B (C, ...) over A, per category and in total, from saved runs."""
+
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import List
 
@@ -19,9 +19,13 @@ EXAMPLE = "trtbench compare tx1-c1d20.json gtx960-c1d20.json --json -"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="+", metavar="RUN|FILE",
-                        help="A, then B (C, ...): run ids (or prefixes) in the database, or JSON run files; "
-                             "files with several batch sizes are compared batch by batch")
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN|FILE",
+        help="A, then B (C, ...): run ids (or prefixes) in the database, or JSON run files; "
+        "files with several batch sizes are compared batch by batch",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="list every aligned layer")
     parser.add_argument("--json", metavar="FILE|-", help="write the comparison as JSON ('-' for stdout)")
     parser.add_argument("--db", type=Path, help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)")
@@ -29,16 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
-        raise TrtbenchError("compare needs at least two runs (A and B)", hint="e.g. trtbench compare RUN_A RUN_B")
+        raise TrtbenchError(
+            "compare needs at least two runs (A and B)", hint="e.g. trtbench compare RUN_A RUN_B"
+        )
     db = args.db or env.db_path()
     sides = [load_runs([ref], db) for ref in args.runs]
     results: List[Comparison] = [compare(a, b) for other in sides[1:] for a, b in pair_runs(sides[0], other)]
     if args.json:
         payload = [r.to_dict() for r in results]
-        text = json.dumps(payload[0] if len(payload) == 1 else payload, indent=2) + "\n"
+        tables.emit_text(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), args.json)
         if args.json == "-":
-            sys.stdout.write(text)
             return 0
-        Path(args.json).write_text(text)
     tables.print_comparisons(results, verbose=args.verbose)
     return 0

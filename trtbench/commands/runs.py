@@ -1,9 +1,9 @@
 """`trtbench runs`: list the saved runs; export and import them as JSON; delete them."""
+
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -11,9 +11,9 @@ from trtbench import env
 from trtbench.errors import TrtbenchError
 from trtbench.record import RunRecord, read_records, write_records
 from trtbench.render import console
-from trtbench.render.tables import emit_json
+from trtbench.render.tables import emit_json, emit_text
 from trtbench.runref import load_runs, open_existing
-from trtbench.store import Store
+from trtbench.store import Store, parse_since, utc_time
 
 NAME = "runs"
 HELP = "list saved runs (filter by model, backend, device, batch, tag); export, import or delete them"
@@ -25,17 +25,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", help="only runs on this backend (onnxruntime, torch, tensorrt, trtexec)")
     parser.add_argument("--device", help="only runs on this device (cpu, cuda, or a target such as tx1)")
     parser.add_argument("--batch", type=int, help="only runs at this batch size")
-    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
-                        help="only runs carrying this tag (repeat for several)")
-    parser.add_argument("--since", metavar="WHEN", help="only runs since a date (2026-11-01) or an age (36h, 7d)")
-    parser.add_argument("--limit", type=int, default=50, help="show at most N runs, newest first (default 50; 0 = all)")
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only runs carrying this tag (repeat for several)",
+    )
+    parser.add_argument(
+        "--since", metavar="WHEN", help="only runs since a date (2026-11-01) or an age (36h, 7d)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=50, help="show at most N runs, newest first (default 50; 0 = all)"
+    )
     _add_db_json(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     export = actions.add_parser("export", help="write runs (ids or prefixes) to one JSON file")
     export.add_argument("run_ids", nargs="+", metavar="RUN")
-    export.add_argument("--out", required=True, metavar="FILE.json", help="the JSON file to write ('-' for stdout)")
+    export.add_argument(
+        "--out", required=True, metavar="FILE.json", help="the JSON file to write ('-' for stdout)"
+    )
     _add_db_json(export, json_option=False)
-    imp = actions.add_parser("import", help="add the runs of JSON run files to the database (re-importing adds nothing)")
+    imp = actions.add_parser(
+        "import", help="add the runs of JSON run files to the database (re-importing adds nothing)"
+    )
     imp.add_argument("files", nargs="+", metavar="FILE.json")
     _add_db_json(imp, json_option=False)
     delete = actions.add_parser("delete", help="remove runs (ids or prefixes) from the database")
@@ -44,8 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_db_json(parser: argparse.ArgumentParser, json_option: bool = True) -> None:
-    parser.add_argument("--db", type=Path, default=argparse.SUPPRESS,
-                        help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)",
+    )
     if json_option:
         parser.add_argument("--json", metavar="FILE|-", help="write the list as JSON ('-' for stdout)")
 
@@ -77,46 +94,89 @@ def _tags(pairs: List[str]) -> Dict[str, str]:
 
 def summary(record: RunRecord, tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """The listing's fields of one run (the full record is what `runs export` writes)."""
-    return {"run_id": record.run_id, "created": record.created, "model": record.model_name,
-            "backend": record.backend, "device": record.device, "device_name": record.device_name,
-            "precision": record.precision, "batch": record.batch, "tiles_per_ms": record.tiles_per_ms,
-            "end_to_end_ms": record.end_to_end_ms, "verdict": (record.validity or {}).get("verdict"),
-            "tags": tags or {}}
+    return {
+        "run_id": record.run_id,
+        "created": record.created,
+        "model": record.model_name,
+        "backend": record.backend,
+        "device": record.device,
+        "device_name": record.device_name,
+        "precision": record.precision,
+        "batch": record.batch,
+        "tiles_per_ms": record.tiles_per_ms,
+        "end_to_end_ms": record.end_to_end_ms,
+        "verdict": (record.validity or {}).get("verdict"),
+        "tags": tags or {},
+    }
 
 
 def _list(args: argparse.Namespace) -> int:
     db = _db(args)
     tags = _tags(args.tag)
+    if args.since:
+        parse_since(args.since)  # a bad --since is an error even before the database exists
     if not db.exists():
         rows: List[Dict[str, Any]] = []
     else:
         with open_existing(db) as store:
-            records = store.find(model=args.model, backend=args.backend, device=args.device, batch=args.batch,
-                                 tags=tags or None, since=args.since, limit=args.limit or None)
+            records = store.find(
+                model=args.model,
+                backend=args.backend,
+                device=args.device,
+                batch=args.batch,
+                tags=tags or None,
+                since=args.since,
+                limit=args.limit or None,
+            )
             rows = [summary(record, store.tags(record.run_id)) for record in records]
     if args.json:
-        text = json.dumps(rows, indent=2) + "\n"
-        if args.json == "-":
-            sys.stdout.write(text)
-        else:
-            Path(args.json).write_text(text)
+        emit_text(json.dumps(rows, indent=2), args.json)
         return 0
     if not rows:
-        console.info(f"no runs in {db}" + (" matching the filters" if db.exists() else " (it does not exist yet)"))
+        console.info(
+            f"no runs in {db}" + (" matching the filters" if db.exists() else " (it does not exist yet)")
+        )
         return 0
-    t = console.table(f"Runs in {db} (newest first)",
-                      ["run", "created", "model", "backend", "device", "prec", "batch", "tiles/ms", "ms/batch",
-                       "verdict", "tags"], right=["batch", "tiles/ms", "ms/batch"])
+    with_tags = any(row["tags"] for row in rows)
+    columns = [
+        "run",
+        "created",
+        "model",
+        "backend",
+        "device",
+        "prec",
+        "batch",
+        "tiles/ms",
+        "ms/batch",
+        "verdict",
+    ] + (["tags"] if with_tags else [])
+    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "tiles/ms", "ms/batch"])
+    for column in t.columns[:-1] if with_tags else t.columns:
+        column.no_wrap = True
     for row in rows:
-        device = row["device"] + (f" ({row['device_name']})" if row["device_name"] else "")
-        t.add_row(row["run_id"], row["created"][:19].replace("T", " "), row["model"], row["backend"], device,
-                  row["precision"], f"{row['batch']:,}", console.fmt(row["tiles_per_ms"], 4),
-                  console.fmt(row["end_to_end_ms"], 4), row["verdict"] or "-",
-                  " ".join(f"{k}={v}" for k, v in row["tags"].items()))
+        cells = [
+            row["run_id"],
+            _utc_minutes(row["created"]),
+            row["model"],
+            row["backend"],
+            row["device"],
+            row["precision"],
+            f"{row['batch']:,}",
+            console.fmt(row["tiles_per_ms"], 4),
+            console.fmt(row["end_to_end_ms"], 4),
+            row["verdict"] or "-",
+        ]
+        if with_tags:
+            cells.append(" ".join(f"{k}={v}" for k, v in row["tags"].items()))
+        t.add_row(*cells)
     console.stdout().print(t)
     if args.limit and len(rows) == args.limit:
         console.info(f"showing the newest {args.limit}; --limit 0 shows all")
     return 0
+
+
+def _utc_minutes(created: str) -> str:
+    return utc_time(created)[:16].replace("T", " ")
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
 """`trtbench show`: re-render saved runs (run ids or JSON files) without re-running anything."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,12 @@ EXAMPLE = "trtbench show 3f2a9c --verbose   |   trtbench show tx1-c1d20.json --j
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="+", metavar="RUN|FILE",
-                        help="a run id (or a unique prefix) in the database, or a JSON run file")
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN|FILE",
+        help="a run id (or a unique prefix) in the database, or a JSON run file",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="list every layer, not only the slowest")
     parser.add_argument("--json", metavar="FILE|-", help="write the records as JSON instead ('-' for stdout)")
     parser.add_argument("--db", type=Path, help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)")

@@ -3,6 +3,7 @@
 Used by `profile` (right after measuring) and `show` (re-rendering saved runs): the same record
 always reads the same, on a terminal (box tables, colour) or in a pipe (plain ASCII).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
+from trtbench.errors import TrtbenchError
 from trtbench.record import RunRecord, dumps, write_records
 from trtbench.render import console as house
 
@@ -43,8 +45,10 @@ def title(record: RunRecord) -> str:
     """One line naming the run: model, backend, device, precision, batch, id, time."""
     device = record.device + (f" ({record.device_name})" if record.device_name else "")
     backend = record.backend + (f" {record.backend_version}" if record.backend_version else "")
-    return (f"{record.model_name} · {backend} on {device} · {record.precision} · batch {record.batch:,}"
-            f" · run {record.run_id} · {record.created}")
+    return (
+        f"{record.model_name} · {backend} on {device} · {record.precision} · batch {record.batch:,}"
+        f" · run {record.run_id} · {record.created}"
+    )
 
 
 def headline(record: RunRecord) -> Table:
@@ -75,12 +79,21 @@ def category_table(record: RunRecord) -> Table:
     """Time per category (the study's operation classes), in canonical order, with a total."""
     cats = _ordered_categories(record)
     total = sum(ms for _, ms in cats)
-    t = house.table("Time per category (profiling pass)", ["category", "ms per batch", "%", "µs per tile"],
-                    right=["ms per batch", "%", "µs per tile"])
+    t = house.table(
+        "Time per category (profiling pass)",
+        ["category", "ms per batch", "%", "µs per tile"],
+        right=["ms per batch", "%", "µs per tile"],
+    )
     for name, ms in cats:
-        t.add_row(name, house.fmt(ms), _pct(100.0 * ms / total if total else None),
-                  house.fmt(1000.0 * ms / record.batch))
-    t.add_row("total", house.fmt(total), _pct(100.0 if total else None), house.fmt(1000.0 * total / record.batch))
+        t.add_row(
+            name,
+            house.fmt(ms),
+            _pct(100.0 * ms / total if total else None),
+            house.fmt(1000.0 * ms / record.batch),
+        )
+    t.add_row(
+        "total", house.fmt(total), _pct(100.0 if total else None), house.fmt(1000.0 * total / record.batch)
+    )
     return t
 
 
@@ -96,12 +109,19 @@ def layer_table(record: RunRecord, verbose: bool = False) -> Table:
         title = f"Slowest {TOP_LAYERS} of {len(layers)} layers"
     t = house.table(title, columns, right=["ms", "%"])
     for layer in shown:
-        t.add_row(layer.name, layer.category, *([layer.type or ""] if has_type else []),
-                  house.fmt(layer.ms), _pct(layer.percent))
+        t.add_row(
+            layer.name,
+            layer.category,
+            *([layer.type or ""] if has_type else []),
+            house.fmt(layer.ms),
+            _pct(layer.percent),
+        )
     hidden = len(layers) - len(shown)
     if hidden:
         rest = sum(layer.ms for layer in layers) - sum(layer.ms for layer in shown)
-        t.add_row(f"... {hidden} more (--verbose shows all)", "", *([""] if has_type else []), house.fmt(rest), "")
+        t.add_row(
+            f"... {hidden} more (--verbose shows all)", "", *([""] if has_type else []), house.fmt(rest), ""
+        )
     return t
 
 
@@ -124,12 +144,19 @@ def validity_lines(record: RunRecord) -> List[str]:
 def batch_table(records: Sequence[RunRecord]) -> Table:
     """One row per batch size of one model/backend/device: the study's batch axis."""
     first = records[0]
-    t = house.table(f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch",
-                    ["batch", "tiles/ms", "ms per batch", "CV %"], right=["batch", "tiles/ms", "ms per batch", "CV %"])
+    t = house.table(
+        f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch",
+        ["batch", "tiles/ms", "ms per batch", "CV %"],
+        right=["batch", "tiles/ms", "ms per batch", "CV %"],
+    )
     for record in sorted(records, key=lambda r: r.batch):
         cv = spread(record)[0]
-        t.add_row(f"{record.batch:,}", house.fmt(record.tiles_per_ms, 4), house.fmt(record.end_to_end_ms, 4),
-                  "-" if cv is None else f"{cv:.1f}")
+        t.add_row(
+            f"{record.batch:,}",
+            house.fmt(record.tiles_per_ms, 4),
+            house.fmt(record.end_to_end_ms, 4),
+            "-" if cv is None else f"{cv:.1f}",
+        )
     return t
 
 
@@ -139,7 +166,10 @@ def _series_key(record: RunRecord) -> Tuple[str, str, str, str, str]:
 
 def _label(record: RunRecord) -> str:
     device = record.device_name or record.device
-    return f"{record.backend} on {device} ({record.device}), {record.precision}, batch {record.batch:,}, run {record.run_id}"
+    return (
+        f"{record.backend} on {device} ({record.device}), {record.precision}, "
+        f"batch {record.batch:,}, run {record.run_id}"
+    )
 
 
 def _times(value: Optional[float]) -> str:
@@ -149,9 +179,16 @@ def _times(value: Optional[float]) -> str:
 def comparison_table(result: Comparison) -> Table:
     """Per category: µs per tile on each side, speedup B over A, what the peaks predict, flags."""
     has_prediction = result.prediction is not None
-    columns = ["category", "A µs/tile", "B µs/tile", "speedup B/A"] + (["predicted"] if has_prediction else []) + [""]
-    t = house.table(f"{result.b.model_name}: speedup of B over A", columns,
-                    right=["A µs/tile", "B µs/tile", "speedup B/A", "predicted"])
+    columns = (
+        ["category", "A µs/tile", "B µs/tile", "speedup B/A"]
+        + (["predicted"] if has_prediction else [])
+        + ["note"]
+    )
+    t = house.table(
+        f"{result.b.model_name}: speedup of B over A",
+        columns,
+        right=["A µs/tile", "B µs/tile", "speedup B/A", "predicted"],
+    )
     for row in list(result.categories) + [result.total]:
         flag = f"departs >{2:g}× from overall" if row.flagged else ""
         if row.category != "total" and row.speedup is None:
@@ -164,20 +201,34 @@ def comparison_table(result: Comparison) -> Table:
 def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
     """Layers aligned across the two runs (fused groups on one row), slowest on A first unless verbose."""
     pairs = list(result.layers)
-    shown = pairs if verbose or len(pairs) <= TOP_LAYERS else \
-        sorted(pairs, key=lambda p: max(p.a_ms, p.b_ms), reverse=True)[:TOP_LAYERS]
-    t = house.table("Layers, aligned", ["A layers", "B layers", "category", "A µs/tile", "B µs/tile", "speedup", "matched by"],
-                    right=["A µs/tile", "B µs/tile", "speedup"])
+    shown = (
+        pairs
+        if verbose or len(pairs) <= TOP_LAYERS
+        else sorted(pairs, key=lambda p: max(p.a_ms, p.b_ms), reverse=True)[:TOP_LAYERS]
+    )
+    t = house.table(
+        "Layers, aligned",
+        ["A layers", "B layers", "category", "A µs/tile", "B µs/tile", "speedup", "matched by"],
+        right=["A µs/tile", "B µs/tile", "speedup"],
+    )
     for pair in shown:
-        t.add_row(" + ".join(pair.a_names) or "-", " + ".join(pair.b_names) or "-", pair.category,
-                  house.fmt(1000 * pair.a_ms) if pair.a_names else "-",
-                  house.fmt(1000 * pair.b_ms) if pair.b_names else "-", _times(pair.speedup), pair.matched_by or "one side")
+        t.add_row(
+            " + ".join(pair.a_names) or "-",
+            " + ".join(pair.b_names) or "-",
+            pair.category,
+            house.fmt(1000 * pair.a_ms) if pair.a_names else "-",
+            house.fmt(1000 * pair.b_ms) if pair.b_names else "-",
+            _times(pair.speedup),
+            pair.matched_by or "one side",
+        )
     if len(shown) < len(pairs):
         t.add_row(f"... {len(pairs) - len(shown)} more (--verbose shows all)", "", "", "", "", "", "")
     return t
 
 
-def print_comparisons(results: Sequence[Comparison], verbose: bool = False, console: Optional[Console] = None) -> None:
+def print_comparisons(
+    results: Sequence[Comparison], verbose: bool = False, console: Optional[Console] = None
+) -> None:
     """Render each comparison: which runs, the category table, the prediction, notes, the layers."""
     out = console or house.stdout()
     for index, result in enumerate(results):
@@ -188,10 +239,13 @@ def print_comparisons(results: Sequence[Comparison], verbose: bool = False, cons
         out.print(comparison_table(result))
         prediction = result.prediction
         if prediction is not None:
-            out.print(f"predicted from target profiles {prediction.a_target} → {prediction.b_target}: "
-                      f"peak FLOP/s {_times(prediction.compute)} (conv, fc), "
-                      f"bandwidth {_times(prediction.bandwidth)} (pool, elementwise, reformat)",
-                      markup=False, highlight=False)
+            out.print(
+                f"predicted from target profiles {prediction.a_target} → {prediction.b_target}: "
+                f"peak FLOP/s {_times(prediction.compute)} (conv, fc), "
+                f"bandwidth {_times(prediction.bandwidth)} (pool, elementwise, reformat)",
+                markup=False,
+                highlight=False,
+            )
         for note in result.notes:
             out.print(f"note: {note}", markup=False, highlight=False)
         if result.layers:
@@ -199,7 +253,9 @@ def print_comparisons(results: Sequence[Comparison], verbose: bool = False, cons
 
 
 # ---- entry points ---------------------------------------------------------------------------
-def print_records(records: Sequence[RunRecord], verbose: bool = False, console: Optional[Console] = None) -> None:
+def print_records(
+    records: Sequence[RunRecord], verbose: bool = False, console: Optional[Console] = None
+) -> None:
     """Render each record (headline, categories, layers, validity), then a batch table for every
     model/backend/device measured at several batch sizes."""
     out = console or house.stdout()
@@ -222,6 +278,20 @@ def print_records(records: Sequence[RunRecord], verbose: bool = False, console: 
         if len({r.batch for r in series}) > 1:
             out.print()
             out.print(batch_table(series))
+
+
+def emit_text(text: str, dest: str) -> None:
+    """Write JSON (or any) text to stdout for ``-``, else to the file `dest`."""
+    if dest == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    try:
+        Path(dest).write_text(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise TrtbenchError(
+            f"cannot write {dest}: {exc.strerror}", hint="give another path to --json"
+        ) from None
 
 
 def emit_json(records: Sequence[RunRecord], dest: str) -> None:

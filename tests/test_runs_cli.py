@@ -1,0 +1,121 @@
+"""`trtbench runs`, `show` and `compare` through the real CLI, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_runs import TRT_LAYERS, make_record
+
+from trtbench.record import read_records, write_records
+
+
+@pytest.fixture
+def run_files(tmp_path: Path):
+    """A TX1-like and a GTX 960-like engine run at batches 64 and 1024, as JSON files."""
+    tx1 = [
+        make_record(device="tx1", backend="tensorrt", batch=b, layers=TRT_LAYERS, scale=20)
+        for b in (64, 1024)
+    ]
+    gtx = [
+        make_record(device="gtx960", backend="tensorrt", batch=b, layers=TRT_LAYERS, scale=3, seed=4)
+        for b in (64, 1024)
+    ]
+    write_records(tx1, tmp_path / "tx1.json")
+    write_records(gtx, tmp_path / "gtx960.json")
+    return tx1, gtx
+
+
+def test_import_is_idempotent_and_runs_lists_and_filters(cli, tmp_path: Path, run_files) -> None:
+    tx1, gtx = run_files
+    first = cli("runs", "import", "tx1.json", "gtx960.json", "--db", "hist.db")
+    assert first.returncode == 0, first.stderr
+    assert "imported 4" in first.stderr
+    again = cli("runs", "import", "tx1.json", "--db", "hist.db")
+    assert "imported 0" in again.stderr and "2 already there" in again.stderr
+    listed = json.loads(cli("runs", "--db", "hist.db", "--json", "-").stdout)
+    assert sorted(r["run_id"] for r in listed) == sorted(r.run_id for r in tx1 + gtx)
+    only = json.loads(
+        cli("runs", "--db", "hist.db", "--device", "tx1", "--batch", "1024", "--json", "-").stdout
+    )
+    assert [r["run_id"] for r in only] == [tx1[1].run_id]
+    assert only[0]["tiles_per_ms"] == pytest.approx(tx1[1].tiles_per_ms)
+    table = cli("runs", "--db", "hist.db", "--model", "c1d20-f1n1024")
+    assert table.returncode == 0 and all(r.run_id in table.stdout for r in tx1 + gtx)
+    assert "tiles/ms" in table.stdout and "\x1b[" not in table.stdout  # plain text in a pipe
+
+
+def test_export_then_import_elsewhere_round_trips(cli, tmp_path: Path, run_files) -> None:
+    tx1, _ = run_files
+    cli("runs", "import", "tx1.json", "--db", "jetson.db")
+    out = cli("runs", "export", tx1[0].run_id[:7], tx1[1].run_id, "--out", "moved.json", "--db", "jetson.db")
+    assert out.returncode == 0, out.stderr
+    moved = read_records(tmp_path / "moved.json")
+    assert [r.to_dict() for r in moved] == [r.to_dict() for r in tx1]
+    cli("runs", "import", "moved.json", "--db", "desktop.db")
+    listed = json.loads(cli("runs", "--db", "desktop.db", "--json", "-").stdout)
+    assert len(listed) == 2
+
+
+def test_show_re_renders_a_stored_run_and_a_file(cli, tmp_path: Path, run_files) -> None:
+    tx1, _ = run_files
+    cli("runs", "import", "tx1.json", "--db", "hist.db")
+    shown = cli("show", tx1[1].run_id[:8], "--db", "hist.db")
+    assert shown.returncode == 0, shown.stderr
+    for text in (tx1[1].run_id, "Time per category", "conv", "/pool1/MaxPool", "verdict: VALID"):
+        assert text in shown.stdout
+    from_file = cli("show", "tx1.json")
+    assert "by batch" in from_file.stdout and tx1[0].run_id in from_file.stdout
+    data = json.loads(cli("show", "tx1.json", "--json", "-").stdout)
+    assert [d["batch"] for d in data] == [64, 1024]
+
+
+def test_compare_json_speedups_are_ratios_of_category_times(cli, tmp_path: Path, run_files) -> None:
+    tx1, gtx = run_files
+    cli("runs", "import", "gtx960.json", "--db", "hist.db")
+    result = cli("compare", str(tmp_path / "tx1.json"), gtx[1].run_id, "--db", "hist.db", "--json", "-")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    # A's file holds batches 64 and 1024: B (batch 1024) meets A's batch-1024 run
+    assert data["a"]["run_id"] == tx1[1].run_id and data["b"]["run_id"] == gtx[1].run_id
+    a, b = tx1[1], gtx[1]
+    for category, row in data["categories"].items():
+        a_tile, b_tile = a.categories[category] / a.batch, b.categories[category] / b.batch
+        assert row["a_ms"] == pytest.approx(a_tile) and row["b_ms"] == pytest.approx(b_tile)
+        assert row["speedup"] == pytest.approx(a_tile / b_tile)
+    assert data["total"]["speedup"] == pytest.approx(a.ms_per_tile / b.ms_per_tile)
+
+
+def test_compare_files_batch_by_batch_with_a_table(cli, run_files) -> None:
+    tx1, gtx = run_files
+    both = json.loads(cli("compare", "tx1.json", "gtx960.json", "--json", "-").stdout)
+    assert [(c["a"]["batch"], c["b"]["batch"]) for c in both] == [(64, 64), (1024, 1024)]
+    table = cli("compare", "tx1.json", "gtx960.json")
+    assert table.returncode == 0, table.stderr
+    assert "speedup of B over A" in table.stdout and "Layers, aligned" in table.stdout
+
+
+def test_user_errors_are_one_line(cli, tmp_path: Path, run_files) -> None:
+    cases = [
+        ("show", "nope", "--db", "hist.db"),
+        ("show", "missing.json"),
+        ("compare", "tx1.json"),
+        ("runs", "export", "abc", "--out", "x.json", "--db", "hist.db"),
+        ("runs", "--tag", "novalue"),
+        ("runs", "--since", "yesterday-ish"),
+        ("runs", "import", "tx1.json", "--db", "tx1.json/sub.db"),
+    ]
+    cli("runs", "import", "gtx960.json", "--db", "hist.db")
+    for args in cases:
+        out = cli(*args)
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("trtbench: error:"), (args, out.stderr)
+    assert "is not writable" in cli(*cases[-1]).stderr
+
+
+def test_runs_on_a_missing_database_says_so_without_creating_it(cli, tmp_path: Path) -> None:
+    out = cli("runs", "--db", "none.db")
+    assert out.returncode == 0 and "does not exist" in out.stderr
+    assert not (tmp_path / "none.db").exists()
