@@ -1,0 +1,125 @@
+"""`trtbench profile` end to end in a subprocess: tables, JSON, database rows, error lines."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import has_module
+
+pytestmark = pytest.mark.skipif(not has_module("onnxruntime"), reason="needs onnxruntime")
+
+FAST = ["--iterations", "3", "--loops", "2", "--warmup", "1", "--threads", "1"]
+
+
+def foreign_net(path: Path, batch=None) -> Path:
+    """A hand-built ONNX CNN with arbitrary node names and no trtbench metadata."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
+             for n, s in (("K", (4, 1, 5, 5)), ("W", (576, 32)), ("V", (32, 10)), ("b", (32,)))]
+    inits.append(numpy_helper.from_array(np.array([-1, 576], np.int64), "S"))
+    nodes = [helper.make_node("Conv", ["in", "K"], ["c"], name="Node #1"),
+             helper.make_node("Relu", ["c"], ["r"], name="act"),
+             helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], name="down"),
+             helper.make_node("Reshape", ["p", "S"], ["f"], name="to_vec"),
+             helper.make_node("MatMul", ["f", "W"], ["h"], name="dense"),
+             helper.make_node("Add", ["h", "b"], ["hb"], name="bias"),
+             helper.make_node("Tanh", ["hb"], ["t"], name="squash"),
+             helper.make_node("MatMul", ["t", "V"], ["l"], name="head"),
+             helper.make_node("Softmax", ["l"], ["out"], axis=1, name="prob")]
+    dim = batch or "B"
+    graph = helper.make_graph(nodes, "from-elsewhere",
+                              [helper.make_tensor_value_info("in", TensorProto.FLOAT, [dim, 1, 28, 28])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [dim, 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def one_error_line(result) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    errors = [l for l in lines if l.startswith("trtbench: error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    return errors[0]
+
+
+def test_foreign_onnx_on_onnxruntime_writes_tables_json_db_and_profile(cli, tmp_path: Path) -> None:
+    net = foreign_net(tmp_path / "net.onnx")
+    result = cli("profile", net, "--backend", "onnxruntime", "--batch", "4,8", *FAST,
+                 "--json", "runs.json", "--db", "runs.db", "--export-profile", "prof.json")
+    assert result.returncode == 0, result.stderr
+    assert "backend onnxruntime" in result.stderr
+    assert "tiles/ms" in result.stdout and "profiler overhead" in result.stdout
+    records = json.loads((tmp_path / "runs.json").read_text())
+    assert [r["batch"] for r in records] == [4, 8]
+    for record in records:
+        assert {"conv", "pool", "fc", "elementwise"} <= set(record["categories"])
+        assert record["overhead"] is not None and record["validity"]["verdict"] in ("VALID", "WARN", "INVALID")
+        assert len(record["iteration_ms"]) == 2 and len(record["iteration_ms"][0]) == 3
+        assert record["tiles_per_ms"] == pytest.approx(
+            record["batch"] * 3 / float(np.median(record["loop_ms"])))
+        assert any(layer["name"] == "Node #1" or layer["type"] == "Conv" for layer in record["layers"])
+    with sqlite3.connect(str(tmp_path / "runs.db")) as db:
+        ids = {row[0] for row in db.execute("SELECT run_id FROM runs")}
+    assert ids == {r["run_id"] for r in records}
+    profile = json.loads((tmp_path / "prof.b8.json").read_text())
+    assert profile[0] == {"count": 3} and {"name", "timeMs", "averageMs", "percentage"} <= set(profile[1])
+
+
+def test_json_to_stdout_is_only_json(cli, tmp_path: Path) -> None:
+    net = foreign_net(tmp_path / "net.onnx")
+    result = cli("profile", net, "--backend", "onnxruntime", "--batch", "2", *FAST, "--no-profile",
+                 "--json", "-", "--no-db")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["batch"] == 2 and record["layers"] == [] and record["overhead"] is None
+    assert not (tmp_path / "trtbench.db").exists()
+
+
+def test_auto_says_what_it_picked(cli, tmp_path: Path) -> None:
+    net = foreign_net(tmp_path / "net.onnx")
+    result = cli("profile", net, "--batch", "2", *FAST, "--no-profile", "--no-db")
+    assert result.returncode == 0, result.stderr
+    assert "auto" in result.stderr and "backend" in result.stderr
+
+
+def test_error_cases_are_one_line_exit_2(cli, tmp_path: Path) -> None:
+    net = foreign_net(tmp_path / "net.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"\x08\x07garbage" * 20)
+    (tmp_path / "afile").write_text("x")
+    cases = {
+        "not a readable ONNX": ["profile", "bad.onnx", "--backend", "onnxruntime"],
+        "whole number": ["profile", net, "--backend", "onnxruntime", "--batch", "8,lots"],
+        "batch 4 only": ["profile", foreign_net(tmp_path / "fixed.onnx", batch=4), "--backend", "onnxruntime",
+                         "--batch", "16", "--no-db"],
+        "unknown backend": ["profile", net, "--backend", "tensorflow"],
+        "pip install": ["profile", net, "--backend", "tensorrt"],
+        "not writable": ["profile", net, "--backend", "onnxruntime", "--db", "afile/runs.db"],
+        "without trtbench's spec": ["profile", net, "--backend", "torch", "--no-db"],
+    }
+    for expected, args in cases.items():
+        if expected == "without trtbench's spec" and not has_module("torch"):
+            continue
+        line = one_error_line(cli(*args, *FAST))
+        assert expected in line, (args, line)
+
+
+@pytest.mark.slow
+def test_spec_on_torch_cpu(cli, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("trtbench.export")
+    result = cli("profile", "c1d4-f1n32", "--backend", "torch", "--device", "cpu", "--batch", "8", *FAST,
+                 "--json", "t.json", "--db", "t.db")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "t.json").read_text())
+    assert record["backend"] == "torch" and record["model"]["spec"]["fc"] == [32]
+    assert {"conv", "pool", "fc", "elementwise"} <= set(record["categories"])
+    assert {"conv1.conv", "pool", "out", "softmax"} <= {layer["name"] for layer in record["layers"]}
