@@ -134,7 +134,7 @@ def checks(samples: Sequence[Any], jetson: Optional[Mapping[str, Any]] = None, s
             detail = ""
             if gpu:
                 g = gpu[0]
-                detail = f": GPU {g['min'] / 1e6:.0f}-{g['max'] / 1e6:.0f} MHz, now {g['current'] / 1e6:.0f}"
+                detail = f": GPU {g['min'] / 1e6:.1f}-{g['max'] / 1e6:.1f} MHz, now {g['current'] / 1e6:.1f}"
             out.append(Check("clocks-pinned", "warn", f"Jetson clocks are not pinned{detail}{mode_text}",
                              "sudo jetson_clocks (and choose the mode with sudo nvpmodel -m <id>)"))
         else:
