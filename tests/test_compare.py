@@ -169,3 +169,13 @@ def test_prediction_with_the_bundled_target_profiles() -> None:
     assert prediction is not None
     assert prediction.compute == pytest.approx(gtx.peak_fp32_tflops / tx1.peak_fp32_tflops)
     assert prediction.bandwidth == pytest.approx(gtx.memory_bandwidth_gbs / tx1.memory_bandwidth_gbs)
+
+
+def test_a_shared_origin_such_as_a_provider_does_not_merge_layers() -> None:
+    a = make_record()
+    b = make_record(seed=5)
+    for layer in a.layers + b.layers:
+        layer.origin = "CPUExecutionProvider"
+    pairs = compare(a, b).layers
+    assert len(pairs) == len(a.layers)
+    assert all(p.matched_by == "name" and p.a_names == p.b_names for p in pairs)

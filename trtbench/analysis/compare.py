@@ -278,7 +278,8 @@ def layer_parts(layer: LayerTime) -> Set[str]:
     """The op names a layer stands for: itself, the pieces of a fused name
     (``Conv_0 + Relu_1``, ``PWN(Relu_1, Add_2)``, ``{ForeignNode[a...b]}``) and its origin."""
     parts = {layer.name.strip()}
-    for text in (layer.name, layer.origin or ""):
+    # onnxruntime names a fused node "fused <first node>"
+    for text in (layer.name[len("fused "):] if layer.name.startswith("fused ") else layer.name, layer.origin or ""):
         for piece in _SEPARATORS.split(text):
             piece = piece.strip()
             if piece and piece not in ("PWN", "ForeignNode"):
@@ -302,7 +303,9 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
             for part in layer_parts(layer):
                 owners.setdefault(part, []).append((side, index))
     for nodes in owners.values():
-        if {side for side, _ in nodes} == {"a", "b"}:
+        sides = [side for side, _ in nodes]
+        # an op name belongs to one layer per side; a part many layers share (a provider) is no name
+        if sorted(sides) == ["a", "b"]:
             for node in nodes[1:]:
                 parent[find(node)] = find(nodes[0])
     groups: Dict[Tuple[str, int], List[Tuple[str, int]]] = {}

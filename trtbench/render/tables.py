@@ -27,12 +27,15 @@ _PASSING = {"pass", "passed", "ok", "valid"}
 
 # ---- numbers -------------------------------------------------------------------------------
 def spread(record: RunRecord) -> Tuple[Optional[float], Optional[float], Optional[float]]:
-    """(CV %, min ms, max ms) over every per-iteration time of the timing pass; Nones when absent."""
+    """(CV %, min ms, max ms) over every per-iteration time of the timing pass; Nones when absent.
+
+    CV uses the sample standard deviation, as the validity checks do.
+    """
     times = [float(t) for loop in record.iteration_ms for t in loop]
     if not times:
         return None, None, None
     mean = statistics.fmean(times)
-    cv = 100.0 * statistics.pstdev(times) / mean if len(times) > 1 and mean > 0 else None
+    cv = 100.0 * statistics.stdev(times) / mean if len(times) > 1 and mean > 0 else None
     return cv, min(times), max(times)
 
 
