@@ -39,12 +39,12 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
     trace = parse_times(times) if times is not None else None
     notes: List[str] = []
 
-    layer_times, by_name_ms = _layers(prof, info, notes) if prof else ([], 0.0)
+    layers_out, by_name_ms = layer_times(prof, info, notes) if prof else ([], 0.0)
     batch_size = batch or (parsed_log.batch if parsed_log else None) or (info.batch() if info else None)
     record = RunRecord(
         backend="trtexec", device="cuda", batch=int(batch_size or 1), precision=_precision(parsed_log, info),
         model=_model(profile, times, log, parsed_log), iterations=0, loops=0, loop_ms=[], iteration_ms=[],
-        end_to_end_ms=0.0, tiles_per_ms=0.0, layers=layer_times, notes=notes,
+        end_to_end_ms=0.0, tiles_per_ms=0.0, layers=layers_out, notes=notes,
         backend_version=str(parsed_log.version) if parsed_log and parsed_log.version else "",
         device_name=parsed_log.device.name if parsed_log else "",
         host={"imported_from": [str(p) for p in (profile, layers, times, log) if p is not None]},
@@ -78,7 +78,7 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
 
 # ---- layers --------------------------------------------------------------------------------
 
-def _layers(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> Tuple[List[LayerTime], float]:
+def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> Tuple[List[LayerTime], float]:
     """LayerTimes in profile order, and the ms that only name heuristics categorised."""
     records = _join(prof, info, notes)
     out: List[LayerTime] = []

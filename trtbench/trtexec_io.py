@@ -125,7 +125,7 @@ def _profile_from_lines(text: str, name: str) -> Profile:
     """trtexec writes one record per line; names are unescaped, so split on the known keys."""
     count = 0
     rows: List[ProfileRow] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         m = _PROFILE_LINE.search(line)
         if m:
             median = m.group("median")
@@ -224,7 +224,7 @@ def parse_times(source: Source) -> Times:
     try:
         data = json.loads(text)
     except ValueError:
-        data = [_loose_record(line) for line in text.splitlines() if '"computeMs"' in line]
+        data = [_loose_record(line) for line in text.split("\n") if '"computeMs"' in line]
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) and "computeMs" in d for d in data):
         raise TrtbenchError(f"{source} has no records with computeMs; is it a trtexec --exportTimes file?")
 
@@ -326,7 +326,9 @@ def parse_log(source: Source) -> TrtexecLog:
     text = _read(source, "log")
     if text.lstrip().startswith("{"):
         return _log_from_trex_metadata(text, str(source))
-    log = _LogParser(str(source)).feed(text.splitlines())
+    # split("\n"), not splitlines(): the latter also breaks at U+001E, which TensorRT puts
+    # between ONNX names in layer metadata.
+    log = _LogParser(str(source)).feed(text.split("\n"))
     if log.version is None and log.summary is None and log.profile is None and not log.options:
         raise TrtbenchError(f"{source} does not look like trtexec output (no banner, options, summary or profile)")
     return log
