@@ -23,6 +23,8 @@ from trtbench.errors import TrtbenchError
 # Order is the order shown in `trtbench --help`.
 COMMAND_MODULES = (
     "models",
+    "targets",
+    "build",
     "profile",
     "import_trtexec",
     "runs",
