@@ -56,6 +56,14 @@ def test_export_then_import_elsewhere_round_trips(cli, tmp_path: Path, run_files
     cli("runs", "import", "moved.json", "--db", "desktop.db")
     listed = json.loads(cli("runs", "--db", "desktop.db", "--json", "-").stdout)
     assert len(listed) == 2
+    # no ids: every run matching the filters, oldest first; a filter before or after ACTION
+    cli("runs", "import", "gtx960.json", "--db", "jetson.db")
+    assert cli("runs", "export", "--device", "tx1", "--out", "f1.json", "--db", "jetson.db").returncode == 0
+    assert cli("runs", "--batch", "64", "export", "--out", "f2.json", "--db", "jetson.db").returncode == 0
+    assert [r.run_id for r in read_records(tmp_path / "f1.json")] == [r.run_id for r in tx1]
+    assert sorted(r.device for r in read_records(tmp_path / "f2.json")) == ["gtx960", "tx1"]
+    empty = cli("runs", "export", "--device", "h100", "--out", "f3.json", "--db", "jetson.db")
+    assert empty.returncode == 2 and "no runs" in empty.stderr
 
 
 def test_show_re_renders_a_stored_run_and_a_file(cli, tmp_path: Path, run_files) -> None:

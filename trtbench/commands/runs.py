@@ -21,30 +21,22 @@ EXAMPLE = "trtbench runs --model c1d20-f1n1024 --limit 10   |   trtbench runs ex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="only runs of this model (spec name or file stem)")
-    parser.add_argument("--backend", help="only runs on this backend (onnxruntime, torch, tensorrt, trtexec)")
-    parser.add_argument("--device", help="only runs on this device (cpu, cuda, or a target such as tx1)")
-    parser.add_argument("--batch", type=int, help="only runs at this batch size")
-    parser.add_argument(
-        "--tag",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="only runs carrying this tag (repeat for several)",
-    )
-    parser.add_argument(
-        "--since", metavar="WHEN", help="only runs since a date (2026-11-01) or an age (36h, 7d)"
-    )
+    _add_filters(parser, argparse.SUPPRESS)
     parser.add_argument(
         "--limit", type=int, default=50, help="show at most N runs, newest first (default 50; 0 = all)"
     )
     _add_db_json(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    export = actions.add_parser("export", help="write runs (ids or prefixes) to one JSON file")
-    export.add_argument("run_ids", nargs="+", metavar="RUN")
+    export = actions.add_parser(
+        "export", help="write runs to one JSON file: the ids given, or every run matching the filters"
+    )
+    export.add_argument(
+        "run_ids", nargs="*", metavar="RUN", help="run ids or prefixes (none: use the filters)"
+    )
     export.add_argument(
         "--out", required=True, metavar="FILE.json", help="the JSON file to write ('-' for stdout)"
     )
+    _add_filters(export, argparse.SUPPRESS)
     _add_db_json(export, json_option=False)
     imp = actions.add_parser(
         "import", help="add the runs of JSON run files to the database (re-importing adds nothing)"
@@ -54,6 +46,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     delete = actions.add_parser("delete", help="remove runs (ids or prefixes) from the database")
     delete.add_argument("run_ids", nargs="+", metavar="RUN")
     _add_db_json(delete, json_option=False)
+
+
+def _add_filters(parser: argparse.ArgumentParser, default: object) -> None:
+    """The filters, on `runs` and on `runs export`; SUPPRESS keeps the one given before ACTION."""
+    parser.add_argument("--model", default=default, help="only runs of this model (spec name or file stem)")
+    parser.add_argument(
+        "--backend", default=default, help="only runs on this backend (onnxruntime, torch, tensorrt, trtexec)"
+    )
+    parser.add_argument(
+        "--device", default=default, help="only runs on this device (cpu, cuda, or a target such as tx1)"
+    )
+    parser.add_argument("--batch", type=int, default=default, help="only runs at this batch size")
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=default,
+        metavar="KEY=VALUE",
+        help="only runs carrying this tag (repeat for several)",
+    )
+    parser.add_argument(
+        "--since",
+        default=default,
+        metavar="WHEN",
+        help="only runs since a date (2026-11-01) or an age (36h, 7d)",
+    )
+
+
+def _filters(args: argparse.Namespace) -> Dict[str, Any]:
+    """The filter arguments as `Store.find` keywords (validated: a bad tag or --since is an error)."""
+    since = getattr(args, "since", None)
+    if since:
+        parse_since(since)
+    tags = _tags(getattr(args, "tag", None) or [])
+    return {
+        "model": getattr(args, "model", None),
+        "backend": getattr(args, "backend", None),
+        "device": getattr(args, "device", None),
+        "batch": getattr(args, "batch", None),
+        "tags": tags or None,
+        "since": since,
+    }
 
 
 def _add_db_json(parser: argparse.ArgumentParser, json_option: bool = True) -> None:
@@ -112,22 +145,12 @@ def summary(record: RunRecord, tags: Optional[Dict[str, str]] = None) -> Dict[st
 
 def _list(args: argparse.Namespace) -> int:
     db = _db(args)
-    tags = _tags(args.tag)
-    if args.since:
-        parse_since(args.since)  # a bad --since is an error even before the database exists
+    filters = _filters(args)
     if not db.exists():
         rows: List[Dict[str, Any]] = []
     else:
         with open_existing(db) as store:
-            records = store.find(
-                model=args.model,
-                backend=args.backend,
-                device=args.device,
-                batch=args.batch,
-                tags=tags or None,
-                since=args.since,
-                limit=args.limit or None,
-            )
+            records = store.find(**filters, limit=args.limit or None)
             rows = [summary(record, store.tags(record.run_id)) for record in records]
     if args.json:
         emit_text(json.dumps(rows, indent=2), args.json)
@@ -180,7 +203,16 @@ def _utc_minutes(created: str) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    records = load_runs(args.run_ids, _db(args))
+    filters = _filters(args)
+    if args.run_ids:
+        records = load_runs(args.run_ids, _db(args))
+    else:
+        with open_existing(_db(args)) as store:
+            records = list(reversed(store.find(**filters)))  # oldest first, as they were measured
+        if not records:
+            raise TrtbenchError(
+                f"no runs in {_db(args)} match the filters", hint="list them with: trtbench runs"
+            )
     if args.out == "-":
         emit_json(records, "-")
     else:
