@@ -37,6 +37,11 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
     prof = parse_profile(profile) if profile is not None else (parsed_log.profile if parsed_log else None)
     info = parse_layer_info(layers) if layers is not None else (parsed_log.layer_info if parsed_log else None)
     trace = parse_times(times) if times is not None else None
+    has_summary = parsed_log is not None and parsed_log.summary is not None and parsed_log.summary.gpu_compute
+    if prof is None and trace is None and not has_summary:
+        given = ", ".join(str(p) for p in (layers, log) if p is not None)
+        raise TrtbenchError(f"nothing to import: {given} holds no per-layer profile, no times and no "
+                            "performance summary", hint="give --profile P.json or --times T.json as well")
     notes: List[str] = []
 
     layers_out, by_name_ms = layer_times(prof, info, notes) if prof else ([], 0.0)
@@ -149,8 +154,8 @@ def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog]
                                f"no timed run without the profiler{why}: throughput is the sum of the profiled "
                                "layer times, which include the profiler's overhead",
                                "rerun trtexec with --separateProfileRun --exportTimes=T.json and pass --times")], False
-    return [validity.Check("no timing", validity.INVALID, "no times, summary or profile to time the run from",
-                           "pass --times T.json or a log with a performance summary")], False
+    raise TrtbenchError("no timing to import: the profile's layer times are all zero or nan, and there are "
+                        "no times or performance summary", hint="give --times T.json or --log RUN.log as well")
 
 
 def _log_telemetry(log: TrtexecLog) -> Dict[str, Any]:
