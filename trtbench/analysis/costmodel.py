@@ -224,7 +224,7 @@ class FitSet:
 
 
 def _fit_from_dict(data: Mapping[str, Any]) -> Fit:
-    values = {k: (math.nan if v is None and k in ("r2", "mape", "in_sample_mape") else v) for k, v in data.items()}
+    values: Dict[str, Any] = {k: (math.nan if v is None and k in ("r2", "mape", "in_sample_mape") else v) for k, v in data.items()}
     return Fit(**values)
 
 
@@ -372,41 +372,62 @@ def roofline_ms(spec: NetSpec, batch: int, peak_tflops: float, bandwidth_gbs: fl
 
 
 def _peak(target: Any, precision: str) -> float:
-    if precision == "fp16":
-        return float(getattr(target, "peak_fp16_tflops", 0) or getattr(target, "peak_fp32_tflops", 0) or 0)
-    return float(getattr(target, "peak_fp32_tflops", 0) or 0)
+    """Peak TFLOP/s at `precision` (fp32 where the device has no faster path for it)."""
+    key = "peak_fp16_tflops" if precision == "fp16" else "peak_fp32_tflops"
+    return float(getattr(target, key, None) or getattr(target, "peak_fp32_tflops", None) or 0)
 
 
-def matches(fit: FitSet, target: str) -> bool:
-    """Whether `fit` was measured on the device called `target` (its device or device name)."""
-    t = target.strip().lower()
-    return t in (fit.device.lower(), fit.device_name.lower())
+@dataclass(frozen=True)
+class Roofs:
+    """A device's two roofs, for one not described by a target profile (e.g. the host CPU)."""
+
+    name: str
+    peak_fp32_tflops: float
+    memory_bandwidth_gbs: float
+    peak_fp16_tflops: Optional[float] = None
+
+
+def matches(fit: FitSet, target: str, profile: Any = None) -> bool:
+    """Whether `fit` was measured on the device called `target` (its device or device name, or
+    the name or an alias of `target`'s profile)."""
+    names = {target.strip().lower()}
+    if profile is not None:
+        names |= {str(getattr(profile, "name", "")).lower(), *(a.lower() for a in getattr(profile, "aliases", ()))}
+    return bool(names & {fit.device.lower(), fit.device_name.lower()})
 
 
 def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
-            get_target: Optional[Callable[[str], Any]] = None, precision: Optional[str] = None) -> Prediction:
+            get_target: Optional[Callable[[str], Any]] = None, precision: Optional[str] = None,
+            measured_as: Any = None) -> Prediction:
     """Predict `spec` at `batch` on `target`.
 
     A fit measured on `target` predicts directly. Otherwise the first fit whose device has a
     target profile is scaled by the ratio of the two devices' roofline bounds for this network at
     this batch: compute-bound (arithmetic intensity above the ridge point) scales with peak FLOP/s,
-    bandwidth-bound with memory bandwidth.
+    bandwidth-bound with memory bandwidth. `measured_as` (a profile or `Roofs`) describes the
+    measured device when no profile is named after it (a CPU, say).
     """
     if not fits:
         raise TrtbenchError("no fits to predict from", hint="fit first: trtbench fit --sweep study-2016 --save fit.json")
+    goal_profile = None
+    if get_target is not None:
+        try:
+            goal_profile = get_target(target)
+        except TrtbenchError:
+            goal_profile = None
     for fs in fits:
-        if matches(fs, target):
+        if matches(fs, target, goal_profile):
             ms = fs.predict(spec, batch)
             return Prediction(spec.name, batch, target, ms, fs.device_name or fs.device, fs.backend, fs.model,
                               note=f"from the {fs.model} fit of {len(fs.specs)} networks measured on {target}")
     if get_target is None:
         raise TrtbenchError(f"no fit was measured on '{target}'",
                             hint=f"fits are for: {', '.join(sorted({f.device_name or f.device for f in fits}))}")
-    goal = get_target(target)
+    goal = goal_profile if goal_profile is not None else get_target(target)
     tried = []
     for fs in fits:
-        source = None
-        for name in (fs.device_name, fs.device):
+        source = measured_as
+        for name in (fs.device_name, fs.device) if source is None else ():
             if not name:
                 continue
             try:
@@ -433,5 +454,6 @@ def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
     raise TrtbenchError(
         f"no fit was measured on '{target}', and none of the fitted devices ({', '.join(tried) or 'none'}) "
         "has a target profile to scale from",
-        hint="measure on the target, or add a profile for the measured device (see docs/targets)",
+        hint="measure on the target, or describe the measured device with --measured-as TARGET "
+             "or --measured-roofs TFLOPS,GBS",
     )

@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --db: the model to fit (default: study; general uses every batch)")
     parser.add_argument("--sweep", default=None, help="with --db: fit only this sweep's runs")
     parser.add_argument("--precision", default=None, help="precision for roofline scaling (default: the fit's)")
+    parser.add_argument("--measured-as", default=None, metavar="TARGET",
+                        help="the target profile of the device the fit was measured on (when no profile is named after it)")
+    parser.add_argument("--measured-roofs", default=None, metavar="TFLOPS,GBS",
+                        help="or its fp32 peak TFLOP/s and memory bandwidth GB/s, e.g. 0.2,20 for a small CPU")
     parser.add_argument("--db", type=Path, default=None, help="database file (default: TRTBENCH_DB or ./trtbench.db)")
     parser.add_argument("--json", metavar="FILE|-", help="write the prediction as JSON ('-' for stdout)")
 
@@ -59,6 +63,16 @@ def _get_target() -> Any:
     return get_target
 
 
+def _roofs(text: str) -> costmodel.Roofs:
+    try:
+        tflops, gbs = (float(v) for v in text.split(","))
+    except ValueError:
+        raise TrtbenchError(f"--measured-roofs {text!r} is not TFLOPS,GBS", hint="e.g. --measured-roofs 0.2,20") from None
+    if tflops <= 0 or gbs <= 0:
+        raise TrtbenchError("--measured-roofs needs positive TFLOP/s and GB/s")
+    return costmodel.Roofs("measured device", tflops, gbs)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise TrtbenchError(f"--batch must be at least 1, got {args.batch}")
@@ -66,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
     if args.fit is None and args.db is None:
         args.db = env.db_path()
     fits = load_fits(args.fit) if args.fit else _fits_from_db(args)
-    p = costmodel.predict(fits, spec, args.batch, args.target, _get_target(), args.precision)
+    get_target = _get_target()
+    measured_as = None
+    if args.measured_as:
+        if get_target is None:
+            raise TrtbenchError("--measured-as needs target profiles (trtbench.targets), missing here")
+        measured_as = get_target(args.measured_as)
+    elif args.measured_roofs:
+        measured_as = _roofs(args.measured_roofs)
+    p = costmodel.predict(fits, spec, args.batch, args.target, get_target, args.precision, measured_as)
     if args.json:
         fit_json = json.dumps(p.to_dict(), indent=2)
         if args.json == "-":

@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepPlan, run_id: str, done: set,
                        tags: Dict[str, str], train_rows: Any) -> sweeps.SweepOutcome:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from trtbench.measure import measure
 
@@ -169,8 +169,8 @@ def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepP
                         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                         console=console.stderr(), transient=False)
     total = sum(weights.values())
-    already = sum(weights[k] for k in weights if k in done)
-    task = progress.add_task("sweep", total=total, completed=already,
+    already = sum((weights[k] for k in weights if k in done), 0.0)
+    task = progress.add_task("sweep", total=total, completed=int(already),
                              points=f"{len(done & set(weights))}/{len(plan.points)}")
 
     def measure_point(point: SweepPoint, work: sweeps.Work) -> List[Any]:
