@@ -1,4 +1,5 @@
 """Drift statistics (trend, step, attribution) and the live drift loop with a scripted session."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """`trtbench drift` end to end: saved series (JSON, CSV), database history, a live loop."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,15 @@ def test_parts_object_names_allocation(cli, tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     alloc = 1.0 * (1 + 0.005 * np.arange(200)) * (1 + 0.05 * rng.standard_normal(200))
     compute = _noise(6)
-    f = _write(tmp_path / "parts.json", {"alloc": alloc.tolist(), "compute": compute.tolist(),
-                                         "total": (alloc + compute).tolist(), "label": "not a series"})
+    f = _write(
+        tmp_path / "parts.json",
+        {
+            "alloc": alloc.tolist(),
+            "compute": compute.tolist(),
+            "total": (alloc + compute).tolist(),
+            "label": "not a series",
+        },
+    )
     done = cli("drift", "--series", f)
     assert done.returncode == 1
     assert "DRIFT: allocation: trend" in done.stdout
@@ -78,16 +86,19 @@ def test_csv_columns(cli, tmp_path: Path) -> None:
     assert cli("drift", "--series", plain).returncode == 0
 
 
-@pytest.mark.parametrize("args, text", [
-    ([], "exactly one of"),
-    (["--series", "missing.json"], "does not exist"),
-    (["--series", "bad.json"], "not valid JSON"),
-    (["--series", "words.json"], "numbers only"),
-    (["--series", "loops.csv", "--column", "nope"], "no numeric column 'nope'"),
-    (["--history"], "--model"),
-    (["--series", "words.json", "--history"], "exactly one of"),
-    (["tiny.onnx", "--alloc", "fragment"], "needs a CUDA GPU"),
-])
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        ([], "exactly one of"),
+        (["--series", "missing.json"], "does not exist"),
+        (["--series", "bad.json"], "not valid JSON"),
+        (["--series", "words.json"], "numbers only"),
+        (["--series", "loops.csv", "--column", "nope"], "no numeric column 'nope'"),
+        (["--history"], "--model"),
+        (["--series", "words.json", "--history"], "exactly one of"),
+        (["tiny.onnx", "--alloc", "fragment"], "needs a CUDA GPU"),
+    ],
+)
 def test_user_errors_exit_2_with_one_line(cli, tmp_path: Path, args: List[str], text: str) -> None:
     (tmp_path / "bad.json").write_text("[1, 2,")
     (tmp_path / "words.json").write_text('["a", "b"]')
@@ -101,11 +112,22 @@ def test_user_errors_exit_2_with_one_line(cli, tmp_path: Path, args: List[str], 
 def _record(i: int, ms: float, batch: int = 256):
     from trtbench.record import RunRecord
 
-    return RunRecord(backend="onnxruntime", device="cpu", batch=batch, precision="fp32",
-                     model={"name": "c1d20-f1n128"}, iterations=10, loops=3, loop_ms=[ms * 10] * 3,
-                     iteration_ms=[[ms] * 10] * 3, end_to_end_ms=ms, tiles_per_ms=batch / ms,
-                     device_name="test-cpu", categories={"conv": ms * 0.7, "fc": ms * 0.3},
-                     created=f"2026-11-{i + 1:02d}T10:00:00+00:00")
+    return RunRecord(
+        backend="onnxruntime",
+        device="cpu",
+        batch=batch,
+        precision="fp32",
+        model={"name": "c1d20-f1n128"},
+        iterations=10,
+        loops=3,
+        loop_ms=[ms * 10] * 3,
+        iteration_ms=[[ms] * 10] * 3,
+        end_to_end_ms=ms,
+        tiles_per_ms=batch / ms,
+        device_name="test-cpu",
+        categories={"conv": ms * 0.7, "fc": ms * 0.3},
+        created=f"2026-11-{i + 1:02d}T10:00:00+00:00",
+    )
 
 
 def test_history_from_the_database(cli, tmp_path: Path) -> None:
@@ -134,9 +156,12 @@ def _tiny_onnx(path: Path) -> Path:
     w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((784, 10)).astype(np.float32), "w")
     b = numpy_helper.from_array(np.zeros(10, np.float32), "b")
     graph = helper.make_graph(
-        [helper.make_node("Flatten", ["x"], ["f"]), helper.make_node("Gemm", ["f", "w", "b"], ["y"])], "tiny",
+        [helper.make_node("Flatten", ["x"], ["f"]), helper.make_node("Gemm", ["f", "w", "b"], ["y"])],
+        "tiny",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 28, 28])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])], [w, b])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
+        [w, b],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -146,8 +171,20 @@ def _tiny_onnx(path: Path) -> Path:
 def test_live_loop_on_onnxruntime(cli, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     model = _tiny_onnx(tmp_path / "tiny.onnx")
-    done = cli("drift", model, "--backend", "onnxruntime", "--loops", "40", "--iterations", "2",
-               "--batch", "32", "--json", "-")
+    done = cli(
+        "drift",
+        model,
+        "--backend",
+        "onnxruntime",
+        "--loops",
+        "40",
+        "--iterations",
+        "2",
+        "--batch",
+        "32",
+        "--json",
+        "-",
+    )
     # a shared CPU may really drift; what must hold is the shape of the result
     assert done.returncode in (0, 1), done.stderr
     data = json.loads(done.stdout)
@@ -156,8 +193,22 @@ def test_live_loop_on_onnxruntime(cli, tmp_path: Path) -> None:
     assert all(a > 0 for a in data["series"]["alloc"])
     assert all(t >= c for t, c in zip(data["series"]["total"], data["series"]["compute"]))
     assert data["source"]["backend"] == "onnxruntime" and data["source"]["alloc"] == "per-run"
-    reuse = cli("drift", model, "--backend", "onnxruntime", "--loops", "20", "--iterations", "2",
-                "--batch", "32", "--alloc", "reuse", "--json", "-")
+    reuse = cli(
+        "drift",
+        model,
+        "--backend",
+        "onnxruntime",
+        "--loops",
+        "20",
+        "--iterations",
+        "2",
+        "--batch",
+        "32",
+        "--alloc",
+        "reuse",
+        "--json",
+        "-",
+    )
     assert json.loads(reuse.stdout)["parts"]["alloc"]["kind"] == "constant"
 
 
@@ -184,8 +235,22 @@ def test_live_fragment_loop_on_cuda(cli, tmp_path: Path) -> None:
     if not has_module("torch"):
         pytest.skip("needs torch")
     model = _tiny_onnx(tmp_path / "tiny.onnx") if has_module("onnx") else None
-    done = cli("drift", model, "--device", "cuda", "--alloc", "fragment", "--loops", "50", "--iterations", "2",
-               "--batch", "64", "--json", "-")
+    done = cli(
+        "drift",
+        model,
+        "--device",
+        "cuda",
+        "--alloc",
+        "fragment",
+        "--loops",
+        "50",
+        "--iterations",
+        "2",
+        "--batch",
+        "64",
+        "--json",
+        "-",
+    )
     assert done.returncode in (0, 1), done.stderr
     data = json.loads(done.stdout)
     assert len(data["series"]["fragment"]) == 50 and "fragment" in data["parts"]

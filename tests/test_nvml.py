@@ -1,4 +1,5 @@
 """NVML sampling through a scripted fake `pynvml` module, reason decoding, and the sampler thread."""
+
 from __future__ import annotations
 
 import sys
@@ -105,7 +106,7 @@ class _FakeClock:
 class _ScriptedSource:
     kind = "nvml"
 
-    def __init__(self, fail_after: int = 10 ** 9) -> None:
+    def __init__(self, fail_after: int = 10**9) -> None:
         self.calls = 0
         self.closed = False
         self.fail_after = fail_after

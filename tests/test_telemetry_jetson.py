@@ -1,4 +1,5 @@
 """jetson_clocks / nvpmodel parsing (fixtures), telemetry checks, and `trtbench telemetry`."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ from trtbench.telemetry import jetson
 CLOCKS = JETSON_FIXTURES / "jetson_clocks"
 NVPMODEL = JETSON_FIXTURES / "nvpmodel"
 TEGRA = JETSON_FIXTURES / "tegrastats"
-needs_fixtures = pytest.mark.skipif(not CLOCKS.is_dir(), reason=f"jetson fixtures not found at {JETSON_FIXTURES}")
+needs_fixtures = pytest.mark.skipif(
+    not CLOCKS.is_dir(), reason=f"jetson fixtures not found at {JETSON_FIXTURES}"
+)
 
 
 def _one(folder: Path, part: str) -> Path:
@@ -103,9 +106,11 @@ def test_checks_on_steady_nvml_samples_are_ok() -> None:
 
 
 def test_checks_flag_thermal_throttling_clock_change_and_heat() -> None:
-    samples = [{"sm_mhz": 1980, "temp_c": 70, "util_pct": 99, "reasons": 0}] * 5 + \
-              [{"sm_mhz": 1500, "temp_c": 88, "util_pct": 99, "reasons": 0x20}] * 5 + \
-              [{"sm_mhz": 300, "temp_c": 50, "util_pct": 0, "reasons": 0x1}]  # idle gap: not counted
+    samples = (
+        [{"sm_mhz": 1980, "temp_c": 70, "util_pct": 99, "reasons": 0}] * 5
+        + [{"sm_mhz": 1500, "temp_c": 88, "util_pct": 99, "reasons": 0x20}] * 5
+        + [{"sm_mhz": 300, "temp_c": 50, "util_pct": 0, "reasons": 0x1}]
+    )  # idle gap: not counted
     checks = _by_name(telemetry.checks(samples))
     assert checks["throttling"].status == "invalid" and "sw_thermal_slowdown" in checks["throttling"].message
     assert checks["clock-change"].status == "warn" and "1500-1980" in checks["clock-change"].message
@@ -124,8 +129,9 @@ def test_checks_on_jetson_samples_and_clock_state() -> None:
 
     samples = tegrastats.parse_file(_one(TEGRA, "gustavz"))  # GR3D 140 -> 1300 -> 1032 MHz
     unpinned = jetson.parse_jetson_clocks(_one(CLOCKS, "Nano-MAXN-jetson_clocks-show-unlocked").read_text())
-    checks = _by_name(telemetry.checks(samples, busy_pct=0, jetson={"clocks": unpinned.to_dict()},
-                                       source="tegrastats"))
+    checks = _by_name(
+        telemetry.checks(samples, busy_pct=0, jetson={"clocks": unpinned.to_dict()}, source="tegrastats")
+    )
     assert checks["clock-change"].status == "warn" and "jetson_clocks" in checks["clock-change"].fix
     assert checks["clocks-pinned"].status == "warn" and "76.8-921.6 MHz" in checks["clocks-pinned"].message
     assert checks["temperature"].status == "ok"  # PMIC's fixed 100C is not a temperature reading

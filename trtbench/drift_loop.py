@@ -14,6 +14,7 @@ Per loop, with ``alloc``:
 reported when the session exposes ``last_transfer_ms`` after a timed run, and **total** is the
 loop's wall time. `trtbench.analysis.drift.analyse_parts` then says which part drifted.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -45,8 +46,15 @@ class DriftSeries:
     notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"alloc": self.alloc, "batch": self.batch, "iterations": self.iterations, "loops": self.loops,
-                **self.meta, "series": {k: list(v) for k, v in self.parts.items()}, "notes": list(self.notes)}
+        return {
+            "alloc": self.alloc,
+            "batch": self.batch,
+            "iterations": self.iterations,
+            "loops": self.loops,
+            **self.meta,
+            "series": {k: list(v) for k, v in self.parts.items()},
+            "notes": list(self.notes),
+        }
 
 
 def _synchronize(session: Any) -> None:
@@ -61,9 +69,17 @@ def _synchronize(session: Any) -> None:
             torch.cuda.synchronize()
 
 
-def run_drift(session: Any, batch: int, loops: int = 200, iterations: int = 10, alloc: str = "per-run",
-              warmup: int = 1, seed: int = 0, clock: Callable[[], float] = time.perf_counter,
-              progress: Optional[Callable[[int], None]] = None) -> DriftSeries:
+def run_drift(
+    session: Any,
+    batch: int,
+    loops: int = 200,
+    iterations: int = 10,
+    alloc: str = "per-run",
+    warmup: int = 1,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    progress: Optional[Callable[[int], None]] = None,
+) -> DriftSeries:
     """Run `loops` loops of `iterations` inferences of `batch` tiles on a loaded `session`.
 
     `warmup` loops run first and are not recorded. `clock` returns seconds (a fake clock in
@@ -77,8 +93,10 @@ def run_drift(session: Any, batch: int, loops: int = 200, iterations: int = 10, 
     fragmenter: Optional[Fragmenter] = None
     if alloc == "fragment":
         if not device.startswith("cuda"):
-            raise TrtbenchError("--alloc fragment needs a CUDA GPU (it fragments the device heap with "
-                                "cudaMalloc/cudaFree)", hint="use --device cuda, or --alloc per-run on the CPU")
+            raise TrtbenchError(
+                "--alloc fragment needs a CUDA GPU (it fragments the device heap with cudaMalloc/cudaFree)",
+                hint="use --device cuda, or --alloc per-run on the CPU",
+            )
         fragmenter = Fragmenter(CudaRuntime.load(), seed=seed)
     parts: Dict[str, List[float]] = {"alloc": [], "compute": [], "transfer": [], "total": []}
     if fragmenter is not None:
@@ -128,16 +146,23 @@ def run_drift(session: Any, batch: int, loops: int = 200, iterations: int = 10, 
 class CudaRuntime:
     """cudaMalloc / cudaFree / cudaDeviceSynchronize from cuda-python, or libcudart via ctypes."""
 
-    def __init__(self, malloc: Callable[[int], int], free: Callable[[int], None],
-                 synchronize: Callable[[], None], origin: str) -> None:
+    def __init__(
+        self,
+        malloc: Callable[[int], int],
+        free: Callable[[int], None],
+        synchronize: Callable[[], None],
+        origin: str,
+    ) -> None:
         self.malloc, self.free, self.synchronize, self.origin = malloc, free, synchronize, origin
 
     @classmethod
     def load(cls) -> "CudaRuntime":
         runtime = _cuda_python() or _ctypes_cudart()
         if runtime is None:
-            raise TrtbenchError("--alloc fragment needs the CUDA runtime: neither cuda-python nor "
-                                "libcudart could be loaded", hint="pip install cuda-python")
+            raise TrtbenchError(
+                "--alloc fragment needs the CUDA runtime: neither cuda-python nor libcudart could be loaded",
+                hint="pip install cuda-python",
+            )
         return runtime
 
 
@@ -156,9 +181,12 @@ def _cuda_python() -> Optional[CudaRuntime]:
             raise TrtbenchError(f"CUDA runtime error {int(err)} ({err}) in the fragmenting allocations")
         return result[1] if isinstance(result, tuple) and len(result) > 1 else None
 
-    return CudaRuntime(lambda size: int(check(cudart.cudaMalloc(size))),
-                       lambda ptr: check(cudart.cudaFree(ptr)),
-                       lambda: check(cudart.cudaDeviceSynchronize()), "cuda-python")
+    return CudaRuntime(
+        lambda size: int(check(cudart.cudaMalloc(size))),
+        lambda ptr: check(cudart.cudaFree(ptr)),
+        lambda: check(cudart.cudaDeviceSynchronize()),
+        "cuda-python",
+    )
 
 
 def _cudart_candidates() -> List[str]:
@@ -194,8 +222,13 @@ def _ctypes_cudart() -> Optional[CudaRuntime]:
             check(lib.cudaMalloc(ctypes.byref(ptr), size))
             return int(ptr.value or 0)
 
-        return CudaRuntime(malloc, lambda ptr, lib=lib: check(lib.cudaFree(ctypes.c_void_p(ptr))),
-                           lambda lib=lib: check(lib.cudaDeviceSynchronize()), f"ctypes {name}")
+        def free(ptr: int, lib: Any = lib) -> None:
+            check(lib.cudaFree(ctypes.c_void_p(ptr)))
+
+        def synchronize(lib: Any = lib) -> None:
+            check(lib.cudaDeviceSynchronize())
+
+        return CudaRuntime(malloc, free, synchronize, f"ctypes {name}")
     return None
 
 
@@ -204,8 +237,9 @@ class Fragmenter:
     log-uniform sizes (4 KiB to 64 MiB), keeping at most `max_live_bytes` alive. Freed holes of
     one size are refilled with other sizes, so the heap fragments as loops go on."""
 
-    def __init__(self, runtime: CudaRuntime, seed: int = 0, per_step: int = 32,
-                 max_live_bytes: int = 2 << 30) -> None:
+    def __init__(
+        self, runtime: CudaRuntime, seed: int = 0, per_step: int = 32, max_live_bytes: int = 2 << 30
+    ) -> None:
         self.runtime = runtime
         self.rng = np.random.default_rng(seed)
         self.per_step = per_step
@@ -213,8 +247,10 @@ class Fragmenter:
         self.live: List[List[int]] = []  # [pointer, size]
 
     def describe(self) -> str:
-        return (f"{self.per_step} cudaMalloc of 4 KiB-64 MiB and frees of half the live blocks per loop, "
-                f"at most {self.max_live_bytes >> 20} MiB alive ({self.runtime.origin})")
+        return (
+            f"{self.per_step} cudaMalloc of 4 KiB-64 MiB and frees of half the live blocks per loop, "
+            f"at most {self.max_live_bytes >> 20} MiB alive ({self.runtime.origin})"
+        )
 
     def step(self, clock: Callable[[], float]) -> float:
         """One loop's allocations and frees; returns their time in ms."""

@@ -18,6 +18,7 @@ hundred points a rank test flags changes far too small to matter:
 
 Everything is numpy; p-values use ``math.erfc``.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,13 @@ import numpy as np
 MIN_POINTS = 8
 _MAX_PAIRS = 200_000  # Theil–Sen: past this many pairs, a fixed random subsample of pairs
 _PART_ORDER = ("alloc", "compute", "transfer", "fragment", "total")
-PART_LABELS = {"alloc": "allocation", "compute": "compute", "transfer": "transfer",
-               "fragment": "fragmenting allocations", "total": "total"}
+PART_LABELS = {
+    "alloc": "allocation",
+    "compute": "compute",
+    "transfer": "transfer",
+    "fragment": "fragmenting allocations",
+    "total": "total",
+}
 
 
 @dataclass
@@ -73,10 +79,15 @@ class DriftReport:
     notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"drift": self.drift, "drifted": list(self.drifted), "verdict": self.verdict,
-                "threshold_pct": 100.0 * self.threshold, "alpha": self.alpha,
-                "parts": {name: r.to_dict() for name, r in self.results.items()},
-                "notes": list(self.notes)}
+        return {
+            "drift": self.drift,
+            "drifted": list(self.drifted),
+            "verdict": self.verdict,
+            "threshold_pct": 100.0 * self.threshold,
+            "alpha": self.alpha,
+            "parts": {name: r.to_dict() for name, r in self.results.items()},
+            "notes": list(self.notes),
+        }
 
 
 def _clean(value: Any) -> Any:
@@ -106,7 +117,7 @@ def mann_kendall(y: Sequence[float]) -> "tuple[float, float]":
         return 0.0, 1.0
     s = 0.0
     for i in range(n - 1):  # O(n) numpy passes keep memory linear for long series
-        s += float(np.sign(x[i + 1:] - x[i]).sum())
+        s += float(np.sign(x[i + 1 :] - x[i]).sum())
     var = (n * (n - 1) * (2 * n + 5) - _tie_term(x)) / 18.0
     if var <= 0:
         return 0.0, 1.0
@@ -162,7 +173,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         end = start
         while end + 1 < n and sorted_vals[end + 1] == sorted_vals[start]:
             end += 1
-        ranks[order[start:end + 1]] = (start + end) / 2.0 + 1.0
+        ranks[order[start : end + 1]] = (start + end) / 2.0 + 1.0
         start = end + 1
     return ranks
 
@@ -186,13 +197,19 @@ def best_split(y: Sequence[float], min_size: int) -> Optional[int]:
     left_sum = c1[ks - 1]
     right_sum = c1[-1] - left_sum
     # SSE of two constant levels = Σx² − (Σ_left)²/n_left − (Σ_right)²/n_right
-    sse = c2[-1] - left_sum ** 2 / left_n - right_sum ** 2 / right_n
+    sse = c2[-1] - left_sum**2 / left_n - right_sum**2 / right_n
     return int(ks[int(np.argmin(sse))])
 
 
 # ---- analysis --------------------------------------------------------------------------------
-def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.01,
-            min_slope_pct_per_100: float = 0.0, name: str = "total", unit: str = "loop") -> DriftResult:
+def analyse(
+    series: Sequence[float],
+    threshold: float = 0.05,
+    alpha: float = 0.01,
+    min_slope_pct_per_100: float = 0.0,
+    name: str = "total",
+    unit: str = "loop",
+) -> DriftResult:
     """Whether `series` (one value per loop, oldest first) drifts.
 
     `threshold`: the smallest change that matters, as a fraction (0.05 = 5 %) — of the median
@@ -205,9 +222,21 @@ def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.0
     y = y[np.isfinite(y)]
     n = len(y)
     median = float(np.median(y)) if n else float("nan")
-    empty = DriftResult(name=name, n=n, drift=False, kind="too-short", median=median, trend_p=1.0,
-                        trend_z=0.0, slope_pct_per_100=0.0, step_pct=0.0, step_index=None,
-                        before=median, after=median, change_ms=0.0)
+    empty = DriftResult(
+        name=name,
+        n=n,
+        drift=False,
+        kind="too-short",
+        median=median,
+        trend_p=1.0,
+        trend_z=0.0,
+        slope_pct_per_100=0.0,
+        step_pct=0.0,
+        step_index=None,
+        before=median,
+        after=median,
+        change_ms=0.0,
+    )
     if n < MIN_POINTS:
         empty.verdict = f"{PART_LABELS.get(name, name)}: too few points to judge ({n} < {MIN_POINTS})"
         return empty
@@ -220,8 +249,11 @@ def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.0
     slope = theil_sen(y)
     slope_pct_per_100 = 100.0 * slope * 100.0 / abs(median)
     trend_change = slope * (n - 1)
-    trend_found = (p < alpha and abs(trend_change) >= threshold * abs(median)
-                   and abs(slope_pct_per_100) >= min_slope_pct_per_100)
+    trend_found = (
+        p < alpha
+        and abs(trend_change) >= threshold * abs(median)
+        and abs(slope_pct_per_100) >= min_slope_pct_per_100
+    )
 
     min_size = max(5, n // 20)
     k = best_split(y, min_size)
@@ -232,18 +264,30 @@ def analyse(series: Sequence[float], threshold: float = 0.05, alpha: float = 0.0
         before, after = float(np.median(y[:k])), float(np.median(y[k:]))
         if before != 0:
             step_pct = 100.0 * (after - before) / abs(before)
-        step_found = (abs(step_pct) >= 100.0 * threshold
-                      and mann_whitney_p(y[:k], y[k:]) < alpha)
+        step_found = abs(step_pct) >= 100.0 * threshold and mann_whitney_p(y[:k], y[k:]) < alpha
 
     kind = "none"
     change = 0.0
     if trend_found or step_found:
         kind = _better_model(y, k) if (trend_found and step_found) else ("trend" if trend_found else "step")
         change = trend_change if kind == "trend" else after - before
-    result = DriftResult(name=name, n=n, drift=trend_found or step_found, kind=kind, median=median,
-                         trend_p=p, trend_z=z, slope_pct_per_100=slope_pct_per_100, step_pct=step_pct,
-                         step_index=k, before=before, after=after, change_ms=change,
-                         trend_found=trend_found, step_found=step_found)
+    result = DriftResult(
+        name=name,
+        n=n,
+        drift=trend_found or step_found,
+        kind=kind,
+        median=median,
+        trend_p=p,
+        trend_z=z,
+        slope_pct_per_100=slope_pct_per_100,
+        step_pct=step_pct,
+        step_index=k,
+        before=before,
+        after=after,
+        change_ms=change,
+        trend_found=trend_found,
+        step_found=step_found,
+    )
     result.verdict = _verdict(result, unit)
     return result
 
@@ -263,25 +307,37 @@ def _better_model(y: np.ndarray, k: Optional[int]) -> str:
 def _verdict(r: DriftResult, unit: str = "loop") -> str:
     label = PART_LABELS.get(r.name, r.name)
     if not r.drift:
-        return (f"{label}: no drift (slope {r.slope_pct_per_100:+.2f} %/100 {unit}s, p={r.trend_p:.2g}; "
-                f"largest step {r.step_pct:+.1f} %)")
+        return (
+            f"{label}: no drift (slope {r.slope_pct_per_100:+.2f} %/100 {unit}s, p={r.trend_p:.2g}; "
+            f"largest step {r.step_pct:+.1f} %)"
+        )
     if r.kind == "step":
-        return (f"{label}: stepped {r.step_pct:+.1f} % at {unit} {r.step_index} "
-                f"({r.before:.4g} -> {r.after:.4g})")
-    return (f"{label}: trend {r.slope_pct_per_100:+.2f} %/100 {unit}s (p={r.trend_p:.2g}), "
-            f"{r.change_ms:+.4g} over {r.n} {unit}s")
+        return (
+            f"{label}: stepped {r.step_pct:+.1f} % at {unit} {r.step_index} ({r.before:.4g} -> {r.after:.4g})"
+        )
+    return (
+        f"{label}: trend {r.slope_pct_per_100:+.2f} %/100 {unit}s (p={r.trend_p:.2g}), "
+        f"{r.change_ms:+.4g} over {r.n} {unit}s"
+    )
 
 
-def analyse_parts(parts: Mapping[str, Sequence[float]], threshold: float = 0.05, alpha: float = 0.01,
-                  min_slope_pct_per_100: float = 0.0, unit: str = "loop") -> DriftReport:
+def analyse_parts(
+    parts: Mapping[str, Sequence[float]],
+    threshold: float = 0.05,
+    alpha: float = 0.01,
+    min_slope_pct_per_100: float = 0.0,
+    unit: str = "loop",
+) -> DriftReport:
     """Analyse each part of a loop (e.g. ``alloc``, ``compute``, ``transfer``, ``total``) and say
     which one drifted. When several drifted, the part whose level changed most in absolute terms
     (ms) comes first: that is the one that explains a drifting total."""
     if not parts:
         return DriftReport({}, False, [], "nothing to analyse", threshold, alpha)
     names = sorted(parts, key=lambda p: (_PART_ORDER.index(p) if p in _PART_ORDER else len(_PART_ORDER), p))
-    results = {name: analyse(parts[name], threshold, alpha, min_slope_pct_per_100, name=name, unit=unit)
-               for name in names}
+    results = {
+        name: analyse(parts[name], threshold, alpha, min_slope_pct_per_100, name=name, unit=unit)
+        for name in names
+    }
     drifted = [name for name, r in results.items() if r.drift]
     components = [name for name in drifted if name != "total"]
     components.sort(key=lambda name: -abs(results[name].change_ms))
@@ -295,6 +351,8 @@ def analyse_parts(parts: Mapping[str, Sequence[float]], threshold: float = 0.05,
         total = results.get("total")
         if total is not None and total.drift and components and total.change_ms != 0:
             share = 100.0 * lead.change_ms / total.change_ms
-            notes.append(f"{PART_LABELS.get(lead.name, lead.name)} accounts for {share:.0f} % of the "
-                         f"total's change ({lead.change_ms:+.4g} of {total.change_ms:+.4g})")
+            notes.append(
+                f"{PART_LABELS.get(lead.name, lead.name)} accounts for {share:.0f} % of the "
+                f"total's change ({lead.change_ms:+.4g} of {total.change_ms:+.4g})"
+            )
     return DriftReport(results, bool(ordered), ordered, verdict, threshold, alpha, notes)

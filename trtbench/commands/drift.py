@@ -4,6 +4,7 @@ Three sources of a series: a live loop on a model (``MODEL``), a saved series (`
 or the database's history of one model on one device (``--history``). Exit status 1 when drift is
 found, 0 when not (usable in CI), 2 on a user error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,41 +28,92 @@ _SPARK = "▁▂▃▄▅▆▇█"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", nargs="?", metavar="MODEL|ENGINE",
-                        help="a spec name (c3d20-f3n1024), an ONNX file, a checkpoint or an engine plan to loop on")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL|ENGINE",
+        help="a spec name (c3d20-f3n1024), an ONNX file, a checkpoint or an engine plan to loop on",
+    )
     src = parser.add_argument_group("analyse saved data instead of running")
-    src.add_argument("--series", type=Path, metavar="FILE",
-                     help="a saved series: JSON list of per-loop ms, JSON object of parts, "
-                          "a drift --json output, or a CSV file")
+    src.add_argument(
+        "--series",
+        type=Path,
+        metavar="FILE",
+        help="a saved series: JSON list of per-loop ms, JSON object of parts, "
+        "a drift --json output, or a CSV file",
+    )
     src.add_argument("--column", metavar="NAME", help="with --series: the CSV column or JSON key to analyse")
-    src.add_argument("--history", action="store_true",
-                     help="analyse the database's runs of --model over time (oldest first)")
+    src.add_argument(
+        "--history",
+        action="store_true",
+        help="analyse the database's runs of --model over time (oldest first)",
+    )
     src.add_argument("--model", dest="history_model", metavar="M", help="with --history: the model name")
     src.add_argument("--device-name", metavar="D", help="with --history: only runs on this device name")
-    src.add_argument("--metric", default="end_to_end_ms", choices=("end_to_end_ms", "tiles_per_ms"),
-                     help="with --history: the figure followed over runs (default: end_to_end_ms)")
+    src.add_argument(
+        "--metric",
+        default="end_to_end_ms",
+        choices=("end_to_end_ms", "tiles_per_ms"),
+        help="with --history: the figure followed over runs (default: end_to_end_ms)",
+    )
     run = parser.add_argument_group("live loop")
     run.add_argument("--loops", type=int, default=200, help="loops to run (default: 200)")
     run.add_argument("--iterations", type=int, default=10, help="inferences per loop (default: 10)")
-    run.add_argument("--alloc", default="per-run", choices=("per-run", "reuse", "fragment"),
-                     help="per-run: fresh buffers every loop (default); reuse: allocate once; "
-                          "fragment: per-run plus a fragmenting cudaMalloc/cudaFree pattern (CUDA only)")
-    run.add_argument("--batch", type=int, default=None, help="tiles per inference (default: 1024; with --history: all)")
-    run.add_argument("--backend", default="auto", help="backend: auto, onnxruntime, torch, tensorrt (default: auto; "
-                     "with --history: only runs of this backend when given)")
+    run.add_argument(
+        "--alloc",
+        default="per-run",
+        choices=("per-run", "reuse", "fragment"),
+        help="per-run: fresh buffers every loop (default); reuse: allocate once; "
+        "fragment: per-run plus a fragmenting cudaMalloc/cudaFree pattern (CUDA only)",
+    )
+    run.add_argument(
+        "--batch", type=int, default=None, help="tiles per inference (default: 1024; with --history: all)"
+    )
+    run.add_argument(
+        "--backend",
+        default="auto",
+        help="backend: auto, onnxruntime, torch, tensorrt (default: auto; "
+        "with --history: only runs of this backend when given)",
+    )
     run.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device (default: cpu)")
-    run.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "tf32"), help="precision (default: fp32)")
-    run.add_argument("--threads", type=int, default=None, help="CPU threads for the backend (default: its own)")
-    run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"exported ONNX files (default: {DEFAULT_CACHE})")
-    run.add_argument("--no-telemetry", action="store_true", help="do not sample NVML/tegrastats during the loop")
+    run.add_argument(
+        "--precision", default="fp32", choices=("fp32", "fp16", "tf32"), help="precision (default: fp32)"
+    )
+    run.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for the backend (default: its own)"
+    )
+    run.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"exported ONNX files (default: {DEFAULT_CACHE})",
+    )
+    run.add_argument(
+        "--no-telemetry", action="store_true", help="do not sample NVML/tegrastats during the loop"
+    )
     test = parser.add_argument_group("detection")
-    test.add_argument("--threshold", type=float, default=5.0,
-                      help="smallest change that counts, in %% of the level (default: 5)")
-    test.add_argument("--alpha", type=float, default=0.01, help="significance level of the tests (default: 0.01)")
-    test.add_argument("--min-slope", type=float, default=0.0, metavar="PCT",
-                      help="also require a trend slope of at least PCT %% per 100 loops (default: 0)")
-    parser.add_argument("--json", metavar="FILE|-", help="write the verdict, figures and series as JSON ('-': stdout)")
-    parser.add_argument("--db", type=Path, default=None, help="database for --history (default: TRTBENCH_DB or ./trtbench.db)")
+    test.add_argument(
+        "--threshold",
+        type=float,
+        default=5.0,
+        help="smallest change that counts, in %% of the level (default: 5)",
+    )
+    test.add_argument(
+        "--alpha", type=float, default=0.01, help="significance level of the tests (default: 0.01)"
+    )
+    test.add_argument(
+        "--min-slope",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="also require a trend slope of at least PCT %% per 100 loops (default: 0)",
+    )
+    parser.add_argument(
+        "--json", metavar="FILE|-", help="write the verdict, figures and series as JSON ('-': stdout)"
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help="database for --history (default: TRTBENCH_DB or ./trtbench.db)"
+    )
 
 
 # ---- reading saved series ---------------------------------------------------------------------
@@ -98,8 +150,10 @@ def parts_from_json(data: Any, source: str, column: Optional[str] = None) -> Dic
     parts = {str(k): v for k, v in ((k, _numbers(v, source)) for k, v in data.items()) if v is not None}
     if column is not None:
         if column not in parts:
-            raise TrtbenchError(f"{source} has no numeric series '{column}'",
-                                hint=f"choose one of: {', '.join(parts) or '(none)'}")
+            raise TrtbenchError(
+                f"{source} has no numeric series '{column}'",
+                hint=f"choose one of: {', '.join(parts) or '(none)'}",
+            )
         return {column: parts[column]}
     if not parts:
         raise TrtbenchError(f"{source}: no key holds a list of numbers")
@@ -134,8 +188,10 @@ def parts_from_csv(text: str, source: str, column: Optional[str] = None) -> Dict
             return {column: parts[column]}
         if column.isdigit() and 1 <= int(column) <= len(names) and names[int(column) - 1] in parts:
             return {names[int(column) - 1]: parts[names[int(column) - 1]]}
-        raise TrtbenchError(f"{source} has no numeric column '{column}'",
-                            hint=f"choose one of: {', '.join(parts) or '(none)'} (or a column number from 1)")
+        raise TrtbenchError(
+            f"{source} has no numeric column '{column}'",
+            hint=f"choose one of: {', '.join(parts) or '(none)'} (or a column number from 1)",
+        )
     if not parts:
         raise TrtbenchError(f"{source} has no numeric column")
     return parts
@@ -163,19 +219,24 @@ def history_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Di
     from trtbench.store import Store
 
     if not args.history_model:
-        raise TrtbenchError("--history needs --model M (the model name as stored)",
-                            hint="list stored runs with: trtbench runs")
+        raise TrtbenchError(
+            "--history needs --model M (the model name as stored)",
+            hint="list stored runs with: trtbench runs",
+        )
     db = args.db or env.db_path()
     if not Path(db).exists():
         raise TrtbenchError(f"database {db} does not exist", hint="give the right file with --db FILE")
     backend = None if args.backend == "auto" else args.backend
     with Store(Path(db)) as store:
-        records = store.find(model=args.history_model, device_name=args.device_name, backend=backend,
-                             batch=args.batch)
+        records = store.find(
+            model=args.history_model, device_name=args.device_name, backend=backend, batch=args.batch
+        )
     if not records:
-        raise TrtbenchError(f"no runs of model '{args.history_model}' in {db}"
-                            + (f" on device '{args.device_name}'" if args.device_name else ""),
-                            hint="check the name with: trtbench runs")
+        raise TrtbenchError(
+            f"no runs of model '{args.history_model}' in {db}"
+            + (f" on device '{args.device_name}'" if args.device_name else ""),
+            hint="check the name with: trtbench runs",
+        )
     records = list(reversed(records))  # oldest first
     info: Dict[str, Any] = {"db": str(db), "model": args.history_model, "notes": []}
     batches = sorted({r.batch for r in records})
@@ -191,8 +252,12 @@ def history_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Di
     for category in categories:
         if all(category in r.categories for r in records):
             parts[category] = [float(r.categories[category]) for r in records]
-    info.update(run_ids=[r.run_id for r in records], created=[r.created for r in records],
-                batch=records[0].batch, metric=args.metric)
+    info.update(
+        run_ids=[r.run_id for r in records],
+        created=[r.created for r in records],
+        batch=records[0].batch,
+        metric=args.metric,
+    )
     return parts, info
 
 
@@ -206,13 +271,19 @@ def live_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Dict[
     from trtbench.telemetry.sampler import Sampler, auto_source
 
     if args.alloc == "fragment" and args.device != "cuda":
-        raise TrtbenchError("--alloc fragment needs a CUDA GPU", hint="add --device cuda, or use --alloc per-run")
+        raise TrtbenchError(
+            "--alloc fragment needs a CUDA GPU", hint="add --device cuda, or use --alloc per-run"
+        )
     batch = args.batch or 1024
     model = resolve_model(args.model, args.cache_dir)
     backend, reason = backends.choose(args.backend, model)
-    console.info(f"{model.name}: {reason}; {args.loops} loops x {args.iterations} iterations at batch {batch}, "
-                 f"--alloc {args.alloc}")
-    session = backend.load(model, LoadOptions(device=args.device, precision=args.precision, threads=args.threads))
+    console.info(
+        f"{model.name}: {reason}; {args.loops} loops x {args.iterations} iterations at batch {batch}, "
+        f"--alloc {args.alloc}"
+    )
+    session = backend.load(
+        model, LoadOptions(device=args.device, precision=args.precision, threads=args.threads)
+    )
     source = None if args.no_telemetry else auto_source(args.device)
     try:
         with Sampler(source, period_s=0.2) as sampler:
@@ -221,10 +292,17 @@ def live_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Dict[
     finally:
         session.close()
     telemetry = sampler.result()
-    info: Dict[str, Any] = {"model": model.name, "backend": getattr(session, "backend", args.backend),
-                            "device": args.device, "device_name": details.get("device_name", ""),
-                            "batch": batch, "iterations": args.iterations, "loops": args.loops,
-                            "alloc": args.alloc, "notes": list(series.notes)}
+    info: Dict[str, Any] = {
+        "model": model.name,
+        "backend": getattr(session, "backend", args.backend),
+        "device": args.device,
+        "device_name": details.get("device_name", ""),
+        "batch": batch,
+        "iterations": args.iterations,
+        "loops": args.loops,
+        "alloc": args.alloc,
+        "notes": list(series.notes),
+    }
     if telemetry:
         info["telemetry_checks"] = [_check_dict(c) for c in record_checks(telemetry)]
         info["telemetry"] = telemetry
@@ -243,8 +321,10 @@ def sparkline(values: Sequence[float], width: int = 24) -> str:
     if not values:
         return ""
     n = len(values)
-    buckets = [sorted(values[i * n // width:(i + 1) * n // width] or [values[min(i * n // width, n - 1)]])
-               for i in range(min(width, n))]
+    buckets = [
+        sorted(values[i * n // width : (i + 1) * n // width] or [values[min(i * n // width, n - 1)]])
+        for i in range(min(width, n))
+    ]
     medians = [b[len(b) // 2] for b in buckets]
     lo, hi = min(medians), max(medians)
     if hi == lo:
@@ -257,19 +337,41 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
     title = "Drift"
     if info.get("model"):
         title += f": {info['model']}"
-    t = console.table(title, ["part", "n", "median", f"slope %/100 {unit}s", "trend p", "step %", f"at {unit}",
-                              "finding", "series"], right=["n", "median", f"slope %/100 {unit}s", "trend p",
-                                                           "step %", f"at {unit}"])
+    t = console.table(
+        title,
+        [
+            "part",
+            "n",
+            "median",
+            f"slope %/100 {unit}s",
+            "trend p",
+            "step %",
+            f"at {unit}",
+            "finding",
+            "series",
+        ],
+        right=["n", "median", f"slope %/100 {unit}s", "trend p", "step %", f"at {unit}"],
+    )
     for name, r in report.results.items():
         finding = r.kind if r.drift else ("-" if r.kind == "none" else r.kind)
-        t.add_row(PART_LABELS.get(name, name), str(r.n), console.fmt(r.median),
-                  f"{r.slope_pct_per_100:+.2f}", f"{r.trend_p:.2g}", f"{r.step_pct:+.1f}",
-                  "-" if r.step_index is None else str(r.step_index), finding, sparkline(parts.get(name, [])))
+        t.add_row(
+            PART_LABELS.get(name, name),
+            str(r.n),
+            console.fmt(r.median),
+            f"{r.slope_pct_per_100:+.2f}",
+            f"{r.trend_p:.2g}",
+            f"{r.step_pct:+.1f}",
+            "-" if r.step_index is None else str(r.step_index),
+            finding,
+            sparkline(parts.get(name, [])),
+        )
     out.print(t)
     if report.drift:
         out.print(f"DRIFT: {report.verdict}", markup=False)
     else:
-        out.print(f"no drift found (threshold {100 * report.threshold:g} %, alpha {report.alpha:g})", markup=False)
+        out.print(
+            f"no drift found (threshold {100 * report.threshold:g} %, alpha {report.alpha:g})", markup=False
+        )
     for note in report.notes + list(info.get("notes", [])):
         console.info(note)
     for check in info.get("telemetry_checks", []):
@@ -280,8 +382,10 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
 def run(args: argparse.Namespace) -> int:
     chosen = sum(bool(x) for x in (args.model, args.series, args.history))
     if chosen != 1:
-        raise TrtbenchError("give exactly one of: MODEL, --series FILE, --history",
-                            hint="e.g. trtbench drift --series loops.json")
+        raise TrtbenchError(
+            "give exactly one of: MODEL, --series FILE, --history",
+            hint="e.g. trtbench drift --series loops.json",
+        )
     if args.threshold <= 0 or not 0 < args.alpha < 1:
         raise TrtbenchError("--threshold must be > 0 (in %) and --alpha between 0 and 1")
     unit = "loop"
@@ -293,11 +397,20 @@ def run(args: argparse.Namespace) -> int:
         unit = "run"
     else:
         parts, info = live_parts(args)
-    report = analyse_parts(parts, threshold=args.threshold / 100.0, alpha=args.alpha,
-                           min_slope_pct_per_100=args.min_slope, unit=unit)
+    report = analyse_parts(
+        parts,
+        threshold=args.threshold / 100.0,
+        alpha=args.alpha,
+        min_slope_pct_per_100=args.min_slope,
+        unit=unit,
+    )
     if args.json:
-        payload = {**report.to_dict(), "unit": unit, "source": {k: v for k, v in info.items() if k != "telemetry"},
-                   "series": parts}
+        payload = {
+            **report.to_dict(),
+            "unit": unit,
+            "source": {k: v for k, v in info.items() if k != "telemetry"},
+            "series": parts,
+        }
         if "telemetry" in info:
             payload["telemetry"] = info["telemetry"]
         text = json.dumps(payload, indent=2)

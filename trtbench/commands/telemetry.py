@@ -5,6 +5,7 @@
 - ``trtbench telemetry sample --seconds S``: sample this machine (NVML or tegrastats) for S seconds
   and apply the validity checks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,15 @@ KINDS = ("auto", "tegrastats", "jetson_clocks", "nvpmodel")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
-    p = sub.add_parser("parse", help="parse a recorded tegrastats log, jetson_clocks --show or nvpmodel -q output")
+    p = sub.add_parser(
+        "parse", help="parse a recorded tegrastats log, jetson_clocks --show or nvpmodel -q output"
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--kind", default="auto", choices=KINDS, help="what FILE holds (default: detect)")
     p.add_argument("--json", metavar="FILE|-", help="write the samples/state as JSON ('-': stdout)")
-    s = sub.add_parser("sample", help="sample this device (NVML or tegrastats) for a while and check validity")
+    s = sub.add_parser(
+        "sample", help="sample this device (NVML or tegrastats) for a while and check validity"
+    )
     s.add_argument("--seconds", type=float, default=5.0, help="how long (default: 5)")
     s.add_argument("--period", type=float, default=0.2, help="seconds between samples (default: 0.2)")
     s.add_argument("--device", default="cuda", choices=("cuda",), help="device (default: cuda)")
@@ -59,8 +64,10 @@ def parse_file(path: Path, kind: str = "auto") -> Dict[str, Any]:
     if kind == "auto":
         kind = "tegrastats" if tegrastats.looks_like_tegrastats(text) else (jetson.detect_kind(text) or "")
         if not kind:
-            raise TrtbenchError(f"{path} is neither tegrastats, jetson_clocks --show nor nvpmodel -q output",
-                                hint="name it with --kind")
+            raise TrtbenchError(
+                f"{path} is neither tegrastats, jetson_clocks --show nor nvpmodel -q output",
+                hint="name it with --kind",
+            )
     if kind == "tegrastats":
         samples = tegrastats.parse_file(path)
         return {"kind": kind, "samples": [s.to_dict() for s in samples], "summary": summarise(samples)}
@@ -76,16 +83,24 @@ def parse_file(path: Path, kind: str = "auto") -> Dict[str, Any]:
 
 def _render_samples(result: Dict[str, Any], path: Path) -> None:
     samples: List[Dict[str, Any]] = result["samples"]
-    t = console.table(f"tegrastats: {path.name} ({len(samples)} samples)",
-                      ["time", "GPU %", "GPU MHz", "EMC MHz", "hottest C", "power mW", "RAM MB"],
-                      right=["GPU %", "GPU MHz", "EMC MHz", "hottest C", "power mW", "RAM MB"])
+    t = console.table(
+        f"tegrastats: {path.name} ({len(samples)} samples)",
+        ["time", "GPU %", "GPU MHz", "EMC MHz", "hottest C", "power mW", "RAM MB"],
+        right=["GPU %", "GPU MHz", "EMC MHz", "hottest C", "power mW", "RAM MB"],
+    )
     shown = samples if len(samples) <= 20 else samples[:10] + samples[-10:]
     for s in shown:
         temps = s.get("temps_c") or {}
         hottest = max(temps.values()) if temps else None
-        t.add_row(s.get("time") or "-", console.fmt(s.get("gpu_load_pct")), console.fmt(s.get("gpu_freq_mhz")),
-                  console.fmt(s.get("emc_freq_mhz")), console.fmt(hottest), console.fmt(s.get("power_total_mw")),
-                  console.fmt(s.get("ram_used_mb")))
+        t.add_row(
+            s.get("time") or "-",
+            console.fmt(s.get("gpu_load_pct")),
+            console.fmt(s.get("gpu_freq_mhz")),
+            console.fmt(s.get("emc_freq_mhz")),
+            console.fmt(hottest),
+            console.fmt(s.get("power_total_mw")),
+            console.fmt(s.get("ram_used_mb")),
+        )
     console.stdout().print(t)
     if len(samples) > 20:
         console.info(f"(first and last 10 of {len(samples)} samples; --json - gives all)")
@@ -97,16 +112,32 @@ def _render_state(result: Dict[str, Any]) -> None:
         c = result["clocks"]
         t = console.table("jetson_clocks", ["domain", "min", "max", "current", "pinned"])
         for g in c["gpus"]:
-            t.add_row(g["name"], f"{g['min'] / 1e6:.1f} MHz", f"{g['max'] / 1e6:.1f} MHz",
-                      f"{g['current'] / 1e6:.1f} MHz", "yes" if g["min"] == g["max"] == g["current"] else "no")
+            t.add_row(
+                g["name"],
+                f"{g['min'] / 1e6:.1f} MHz",
+                f"{g['max'] / 1e6:.1f} MHz",
+                f"{g['current'] / 1e6:.1f} MHz",
+                "yes" if g["min"] == g["max"] == g["current"] else "no",
+            )
         if c.get("emc"):
             e = c["emc"]
-            t.add_row("EMC", f"{e['min'] / 1e6:.1f} MHz", f"{e['max'] / 1e6:.1f} MHz", f"{e['current'] / 1e6:.1f} MHz",
-                      {True: "override", False: "no", None: "-"}[e.get("override")])
+            t.add_row(
+                "EMC",
+                f"{e['min'] / 1e6:.1f} MHz",
+                f"{e['max'] / 1e6:.1f} MHz",
+                f"{e['current'] / 1e6:.1f} MHz",
+                {True: "override", False: "no", None: "-"}[e.get("override")],
+            )
         for cpu in c["cpus"]:
-            t.add_row(cpu["name"], f"{cpu['min'] / 1e3:.0f} MHz", f"{cpu['max'] / 1e3:.0f} MHz",
-                      f"{cpu['current'] / 1e3:.0f} MHz", "offline" if cpu.get("online") is False
-                      else ("yes" if cpu["min"] == cpu["max"] == cpu["current"] else "no"))
+            t.add_row(
+                cpu["name"],
+                f"{cpu['min'] / 1e3:.0f} MHz",
+                f"{cpu['max'] / 1e3:.0f} MHz",
+                f"{cpu['current'] / 1e3:.0f} MHz",
+                "offline"
+                if cpu.get("online") is False
+                else ("yes" if cpu["min"] == cpu["max"] == cpu["current"] else "no"),
+            )
         out.print(t)
         verdict = "pinned" if c["pinned"] else "NOT pinned (run: sudo jetson_clocks)"
         out.print(f"clocks {verdict}; power mode {c.get('power_mode') or '?'}", markup=False)
@@ -124,8 +155,10 @@ def _sample(args: argparse.Namespace) -> int:
 
     source = auto_source(args.device)
     if source is None:
-        raise TrtbenchError("no telemetry source here: neither tegrastats (Jetson) nor NVML (pynvml) is available",
-                            hint="on a desktop GPU: pip install nvidia-ml-py")
+        raise TrtbenchError(
+            "no telemetry source here: neither tegrastats (Jetson) nor NVML (pynvml) is available",
+            hint="on a desktop GPU: pip install nvidia-ml-py",
+        )
     with Sampler(source, period_s=args.period) as sampler:
         time.sleep(args.seconds)
     result = sampler.result()

@@ -11,6 +11,7 @@ returns the dict stored as ``record.telemetry``::
 `checks()` turns samples into `trtbench.validity.Check`s (throttling, clock changes, temperature,
 Jetson clocks not pinned) that the measurement's verdict takes as extra checks.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -70,9 +71,14 @@ def summarise(samples: Sequence[Any]) -> Dict[str, Any]:
     return out
 
 
-def checks(samples: Sequence[Any], jetson: Optional[Mapping[str, Any]] = None, source: Optional[str] = None,
-           clock_change_pct: float = CLOCK_CHANGE_PCT, temp_limit_c: float = TEMP_LIMIT_C,
-           busy_pct: float = BUSY_PCT) -> List[Any]:
+def checks(
+    samples: Sequence[Any],
+    jetson: Optional[Mapping[str, Any]] = None,
+    source: Optional[str] = None,
+    clock_change_pct: float = CLOCK_CHANGE_PCT,
+    temp_limit_c: float = TEMP_LIMIT_C,
+    busy_pct: float = BUSY_PCT,
+) -> List[Any]:
     """Validity checks from telemetry, as `trtbench.validity.Check`s (status ok / warn / invalid).
 
     `samples`: NVML or tegrastats sample dicts (or `TegraSample`s). `jetson`: the
@@ -91,12 +97,23 @@ def checks(samples: Sequence[Any], jetson: Optional[Mapping[str, Any]] = None, s
         hits = sum(1 for m in masks if m & THERMAL_MASK)
         if seen & THERMAL_MASK:
             names = ", ".join(decode_reasons(seen & THERMAL_MASK))
-            out.append(Check("throttling", "invalid",
-                             f"the GPU slowed down ({names}) in {hits} of {len(masks)} samples",
-                             "let the GPU cool, improve airflow, or lower the clocks with nvidia-smi -lgc"))
+            out.append(
+                Check(
+                    "throttling",
+                    "invalid",
+                    f"the GPU slowed down ({names}) in {hits} of {len(masks)} samples",
+                    "let the GPU cool, improve airflow, or lower the clocks with nvidia-smi -lgc",
+                )
+            )
         elif seen & POWER_CAP_MASK:
-            out.append(Check("throttling", "warn", "the GPU was power-capped (sw_power_cap) during the run",
-                             "expected at full load; lock clocks below the cap (nvidia-smi -lgc) for stable timings"))
+            out.append(
+                Check(
+                    "throttling",
+                    "warn",
+                    "the GPU was power-capped (sw_power_cap) during the run",
+                    "expected at full load; lock clocks below the cap (nvidia-smi -lgc) for stable timings",
+                )
+            )
         else:
             out.append(Check("throttling", "ok", "no thermal or power slowdown reported", ""))
 
@@ -107,18 +124,34 @@ def checks(samples: Sequence[Any], jetson: Optional[Mapping[str, Any]] = None, s
         spread = 100.0 * (clocks[-1] - clocks[0]) / median
         fix = "sudo jetson_clocks" if source == "tegrastats" or jetson else "sudo nvidia-smi -lgc <MHz>"
         if spread > clock_change_pct:
-            out.append(Check("clock-change", "warn",
-                             f"GPU clock ranged {clocks[0]:.0f}-{clocks[-1]:.0f} MHz ({spread:.0f} % of its "
-                             f"median) while busy", f"pin the clocks: {fix}"))
+            out.append(
+                Check(
+                    "clock-change",
+                    "warn",
+                    f"GPU clock ranged {clocks[0]:.0f}-{clocks[-1]:.0f} MHz ({spread:.0f} % of its "
+                    f"median) while busy",
+                    f"pin the clocks: {fix}",
+                )
+            )
         else:
-            out.append(Check("clock-change", "ok", f"GPU clock steady at {median:.0f} MHz (+-{spread / 2:.1f} %)", ""))
+            out.append(
+                Check(
+                    "clock-change", "ok", f"GPU clock steady at {median:.0f} MHz (+-{spread / 2:.1f} %)", ""
+                )
+            )
 
     temps = [t for t in (hottest_c(r) for r in rows) if t is not None]
     if temps:
         hottest = max(temps)
         if hottest >= temp_limit_c:
-            out.append(Check("temperature", "warn", f"reached {hottest:.0f} C (limit {temp_limit_c:.0f} C)",
-                             "cool the device or pause between runs; throttling is near"))
+            out.append(
+                Check(
+                    "temperature",
+                    "warn",
+                    f"reached {hottest:.0f} C (limit {temp_limit_c:.0f} C)",
+                    "cool the device or pause between runs; throttling is near",
+                )
+            )
         else:
             out.append(Check("temperature", "ok", f"at most {hottest:.0f} C", ""))
 
@@ -127,16 +160,28 @@ def checks(samples: Sequence[Any], jetson: Optional[Mapping[str, Any]] = None, s
         mode = ((jetson or {}).get("power_mode") or {}).get("name")
         mode_text = f" (power mode {mode})" if mode else ""
         if clock_state is None:
-            out.append(Check("clocks-pinned", "warn", "Jetson clock state unknown: jetson_clocks --show gave "
-                             "nothing (it needs root)", "run as root after: sudo jetson_clocks"))
+            out.append(
+                Check(
+                    "clocks-pinned",
+                    "warn",
+                    "Jetson clock state unknown: jetson_clocks --show gave nothing (it needs root)",
+                    "run as root after: sudo jetson_clocks",
+                )
+            )
         elif not clock_state.get("pinned"):
             gpu = clock_state.get("gpus") or []
             detail = ""
             if gpu:
                 g = gpu[0]
                 detail = f": GPU {g['min'] / 1e6:.1f}-{g['max'] / 1e6:.1f} MHz, now {g['current'] / 1e6:.1f}"
-            out.append(Check("clocks-pinned", "warn", f"Jetson clocks are not pinned{detail}{mode_text}",
-                             "sudo jetson_clocks (and choose the mode with sudo nvpmodel -m <id>)"))
+            out.append(
+                Check(
+                    "clocks-pinned",
+                    "warn",
+                    f"Jetson clocks are not pinned{detail}{mode_text}",
+                    "sudo jetson_clocks (and choose the mode with sudo nvpmodel -m <id>)",
+                )
+            )
         else:
             out.append(Check("clocks-pinned", "ok", f"Jetson clocks pinned{mode_text}", ""))
     return out
@@ -146,5 +191,9 @@ def record_checks(telemetry: Mapping[str, Any], **options: Any) -> List[Any]:
     """`checks()` over a stored ``record.telemetry`` dict."""
     if not telemetry:
         return []
-    return checks(telemetry.get("samples") or [], jetson=telemetry.get("jetson"),
-                  source=telemetry.get("source"), **options)
+    return checks(
+        telemetry.get("samples") or [],
+        jetson=telemetry.get("jetson"),
+        source=telemetry.get("source"),
+        **options,
+    )

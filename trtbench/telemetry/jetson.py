@@ -6,6 +6,7 @@ and maximum clock. Formats (shared `docs/targets.md` §7): CPU lines in kHz, GPU
 "locked" means MinFreq == MaxFreq == CurrentFreq for CPU and GPU (the test jetson_stats uses), and
 EMC ``FreqOverride=1``.
 """
+
 from __future__ import annotations
 
 import re
@@ -78,8 +79,13 @@ class ClockState:
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
-        data.update(pinned=self.pinned, gpu_pinned=self.gpu_pinned, cpu_pinned=self.cpu_pinned,
-                    gpu_max_mhz=self.gpu_max_mhz, gpu_current_mhz=self.gpu_current_mhz)
+        data.update(
+            pinned=self.pinned,
+            gpu_pinned=self.gpu_pinned,
+            cpu_pinned=self.cpu_pinned,
+            gpu_max_mhz=self.gpu_max_mhz,
+            gpu_current_mhz=self.gpu_current_mhz,
+        )
         return data
 
 
@@ -104,8 +110,15 @@ def _clock(name: str, values: Dict[str, str]) -> Optional[Clock]:
     online = values.get("Online")
     override = values.get("FreqOverride")
     governor = values.get("Governor", values.get("Gonvernor"))  # sic: L4T 28 jetson_clocks.sh
-    return Clock(name, lo, hi, cur, online=None if online is None else online == "1", governor=governor,
-                 override=None if override is None else override == "1")
+    return Clock(
+        name,
+        lo,
+        hi,
+        cur,
+        online=None if online is None else online == "1",
+        governor=governor,
+        override=None if override is None else override == "1",
+    )
 
 
 def parse_jetson_clocks(text: str) -> ClockState:
@@ -196,6 +209,7 @@ def detect_kind(text: str) -> Optional[str]:
 def is_jetson() -> bool:
     """Whether this host is a Jetson (L4T release file or the tools on PATH)."""
     from pathlib import Path
+
     return Path("/etc/nv_tegra_release").is_file() or shutil.which("tegrastats") is not None
 
 

@@ -5,6 +5,7 @@ Each sample holds the SM and memory clocks (MHz), the GPU temperature (°C), pow
 (%) and the clock-event ("throttle") reason bitmask, decoded by `decode_reasons`. Jetsons have no
 NVML (or one that answers NotSupported); they use tegrastats instead.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
@@ -65,17 +66,21 @@ class NvmlSource:
     def open(self) -> Dict[str, Any]:
         """Initialise NVML; return the device description (name, driver, power limit)."""
         import pynvml
+
         pynvml.nvmlInit()
         self._nvml = pynvml
         self._handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
         # the new name (R535+ drivers); old bindings only have the "throttle" one
-        self._reasons = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or \
-            getattr(pynvml, "nvmlDeviceGetCurrentClocksThrottleReasons", None)
+        self._reasons = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
+            pynvml, "nvmlDeviceGetCurrentClocksThrottleReasons", None
+        )
         info: Dict[str, Any] = {"source": "nvml", "index": self.index}
         info["name"] = _text(self._call(pynvml.nvmlDeviceGetName))
         info["driver"] = _text(self._optional(pynvml.nvmlSystemGetDriverVersion))
         info["power_limit_mw"] = self._call(getattr(pynvml, "nvmlDeviceGetEnforcedPowerLimit", None))
-        info["max_sm_mhz"] = self._call(getattr(pynvml, "nvmlDeviceGetMaxClockInfo", None), pynvml.NVML_CLOCK_SM)
+        info["max_sm_mhz"] = self._call(
+            getattr(pynvml, "nvmlDeviceGetMaxClockInfo", None), pynvml.NVML_CLOCK_SM
+        )
         return info
 
     def _call(self, fn: Optional[Callable[..., Any]], *args: Any) -> Any:

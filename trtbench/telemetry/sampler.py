@@ -9,6 +9,7 @@ Usage::
 Samples are plain dicts (JSON-ready) with ``t``, the seconds since `start()`. The sampler never
 raises from its thread: a failing source ends sampling and leaves a note in `result()`.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -41,8 +42,12 @@ class TegrastatsProcess:
 
     def start(self, period_s: float, on_sample: Callable[[Dict[str, Any]], None]) -> None:
         interval_ms = max(10, int(round(period_s * 1000)))
-        self.process = subprocess.Popen([self.command, "--interval", str(interval_ms)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(
+            [self.command, "--interval", str(interval_ms)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         stream = self.process.stdout
         assert stream is not None
         for line in stream:
@@ -70,7 +75,9 @@ def auto_source(device: str = "cuda", index: int = 0) -> Any:
 class Sampler:
     """Collects samples from `source` every `period_s` seconds between start() and stop()."""
 
-    def __init__(self, source: Any, period_s: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, source: Any, period_s: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.source = source
         self.period_s = period_s
         self.clock = clock
@@ -145,8 +152,12 @@ class Sampler:
             return {}
         with self._lock:
             samples = list(self.samples)
-        data: Dict[str, Any] = {"source": self.info.get("source", getattr(self.source, "kind", None)),
-                                "period_s": self.period_s, "device": self.info, "samples": samples}
+        data: Dict[str, Any] = {
+            "source": self.info.get("source", getattr(self.source, "kind", None)),
+            "period_s": self.period_s,
+            "device": self.info,
+            "samples": samples,
+        }
         if self.jetson_state:
             data["jetson"] = dict(self.jetson_state)
         if self.notes:

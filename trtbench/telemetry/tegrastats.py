@@ -17,6 +17,7 @@ are in the shared `docs/targets.md` §6; in short:
 Frequencies are MHz, power mW, temperatures °C. A token the parser does not know goes to
 ``unparsed`` rather than raising, so a new JetPack degrades to missing fields, not to a crash.
 """
+
 from __future__ import annotations
 
 import re
@@ -252,6 +253,8 @@ def parse_file(path: Path) -> List[TegraSample]:
     except OSError as exc:
         raise TrtbenchError(f"cannot read {path}: {exc.strerror}") from None
     if not looks_like_tegrastats(text):
-        raise TrtbenchError(f"{path} does not look like tegrastats output (no 'RAM ... CPU [' line)",
-                            hint="record one with: tegrastats --interval 100 --logfile FILE")
+        raise TrtbenchError(
+            f"{path} does not look like tegrastats output (no 'RAM ... CPU [' line)",
+            hint="record one with: tegrastats --interval 100 --logfile FILE",
+        )
     return parse_text(text)
