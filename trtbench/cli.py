@@ -23,6 +23,9 @@ from trtbench.errors import TrtbenchError
 # Order is the order shown in `trtbench --help`.
 COMMAND_MODULES = (
     "models",
+    "data",
+    "train",
+    "export",
     "targets",
     "build",
     "profile",
