@@ -36,7 +36,9 @@ def test_headline_shows_throughput_spread_and_overhead() -> None:
     record.loops, record.iterations = 2, 2
     text = render([record])
     assert record.run_id in text and "batch 1,024" in text and "onnxruntime 1.20.1" in text
-    assert re.search(r"spread\s+CV 5\.5 %, 20\.0–22\.0 ms per iteration", text)  # sample stdev 1.155 / mean 21 = 5.50 %
+    assert re.search(
+        r"spread\s+CV 5\.5 %, 20\.0–22\.0 ms per iteration", text
+    )  # sample stdev 1.155 / mean 21 = 5.50 %
     assert re.search(r"profiler overhead\s+6\.2 %", text)
     assert re.search(r"timed\s+2 loops × 2 iterations", text)
     assert re.search(r"tiles/ms\s+" + re.escape(f"{record.tiles_per_ms:.2f}"), text)

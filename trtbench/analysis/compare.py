@@ -271,15 +271,19 @@ def _predicted_total(rows: Sequence[CategoryRow]) -> Optional[float]:
 
 
 # ---- layer alignment ------------------------------------------------------------------------
-_SEPARATORS = re.compile(r"\s\+\s|[(),\[\]{}]|\.\.\.")
+_SEPARATORS = re.compile(r"\s\+\s|\s\|\|\s|[(),\[\]{}]|\.\.\.")
 
 
 def layer_parts(layer: LayerTime) -> Set[str]:
     """The op names a layer stands for: itself, the pieces of a fused name
-    (``Conv_0 + Relu_1``, ``PWN(Relu_1, Add_2)``, ``{ForeignNode[a...b]}``) and its origin."""
+    (``Conv_0 + Relu_1``, ``a || b``, ``PWN(Relu_1, Add_2)``, ``{ForeignNode[a...b]}``, a DLA
+    subgraph ``{a,b,c}``) and its origin."""
     parts = {layer.name.strip()}
     # onnxruntime names a fused node "fused <first node>"
-    for text in (layer.name[len("fused "):] if layer.name.startswith("fused ") else layer.name, layer.origin or ""):
+    for text in (
+        layer.name[len("fused ") :] if layer.name.startswith("fused ") else layer.name,
+        layer.origin or "",
+    ):
         for piece in _SEPARATORS.split(text):
             piece = piece.strip()
             if piece and piece not in ("PWN", "ForeignNode"):

@@ -201,6 +201,16 @@ def comparison_table(result: Comparison) -> Table:
     return t
 
 
+def _names(names: Sequence[str]) -> str:
+    """A group of layer names, shortened to first and last when the group is large."""
+    if not names:
+        return "-"
+    short = [name if len(name) <= 48 else f"{name[:22]}...{name[-22:]}" for name in names]
+    if len(short) <= 3:
+        return " + ".join(short)
+    return f"{short[0]} + ... + {short[-1]} ({len(short)} layers)"
+
+
 def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
     """Layers aligned across the two runs (fused groups on one row), slowest on A first unless verbose."""
     pairs = list(result.layers)
@@ -216,8 +226,8 @@ def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
     )
     for pair in shown:
         t.add_row(
-            " + ".join(pair.a_names) or "-",
-            " + ".join(pair.b_names) or "-",
+            _names(pair.a_names),
+            _names(pair.b_names),
             pair.category,
             house.fmt(1000 * pair.a_ms) if pair.a_names else "-",
             house.fmt(1000 * pair.b_ms) if pair.b_names else "-",
