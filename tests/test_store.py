@@ -197,6 +197,8 @@ def test_unwritable_paths_are_one_line_errors(tmp_path: Path) -> None:
     with Store(path) as store:
         assert len(store.find()) == 1
         with pytest.raises(TrtbenchError, match="is not writable"):
+            store.check_writable()
+        with pytest.raises(TrtbenchError, match="is not writable"):
             store.add([make_record()])
 
 
@@ -209,3 +211,44 @@ def test_a_path_below_a_file_is_not_writable(tmp_path: Path) -> None:
     (tmp_path / "plain.txt").write_text("x")
     with pytest.raises(TrtbenchError, match="database path .* is not writable"):
         Store(tmp_path / "plain.txt" / "runs.db").open()
+
+
+_WRITER = """
+import sys
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+from fake_runs import make_record
+from trtbench.store import Store
+layers = [("layer%03d" % i, "conv", 0.01, "Conv") for i in range(300)]
+with Store(sys.argv[1]) as store:
+    print("ready", flush=True)
+    point = 0
+    while True:
+        point += 1
+        store.add([make_record(layers=layers, batch=b) for b in (64, 1024)], tags={"point": str(point)})
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_in_the_middle_of_writes_leaves_only_whole_batches(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "runs.db"
+    tests, repo = str(Path(__file__).parent), str(Path(__file__).parent.parent)
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(db), tests, repo], stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == b"ready"
+        time.sleep(1.0)
+    finally:
+        writer.kill()  # SIGKILL: no cleanup, maybe mid-transaction
+        writer.wait()
+    with Store(db) as store:
+        runs = store.find()
+        assert runs, "the writer stored nothing in a second"
+        for point in store.tag_values("point"):
+            assert sorted(r.batch for r in store.find(tags={"point": point})) == [64, 1024]
+        layer_counts = store.conn.execute("SELECT COUNT(*) FROM layers GROUP BY run_id").fetchall()
+        assert {count for (count,) in layer_counts} == {300}
+        assert len(layer_counts) == len(runs)
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

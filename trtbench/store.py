@@ -238,6 +238,15 @@ class Store:
         return self._version()
 
     # ---- writing -----------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Raise the one-line 'not writable' error now, not after a long measurement.
+
+        Opening only reads an up-to-date database, so a read-only file opens fine; this takes
+        the write lock and releases it.
+        """
+        with self._transaction():
+            pass
+
     def add(self, records: Sequence[RunRecord], tags: Optional[Mapping[str, str]] = None) -> None:
         """Store records (with their layers and `tags`) in one transaction: all or none.
 
