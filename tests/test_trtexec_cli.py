@@ -9,8 +9,16 @@ import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
 from trtbench.errors import TrtbenchError
-from trtbench.trtexec_cli import (TrtVersion, build_args, detect_version, find_trtexec, format_command,
-                                  profile_args, split_shape, version_notes)
+from trtbench.trtexec_cli import (
+    TrtVersion,
+    build_args,
+    detect_version,
+    find_trtexec,
+    format_command,
+    profile_args,
+    split_shape,
+    version_notes,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

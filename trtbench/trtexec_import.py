@@ -23,7 +23,16 @@ from trtbench import validity
 from trtbench.categories import tensorrt_layers
 from trtbench.errors import TrtbenchError
 from trtbench.record import LayerTime, RunRecord
-from trtbench.trtexec_io import LayerInfo, Profile, Times, TrtexecLog, parse_layer_info, parse_log, parse_profile, parse_times
+from trtbench.trtexec_io import (
+    LayerInfo,
+    Profile,
+    Times,
+    TrtexecLog,
+    parse_layer_info,
+    parse_log,
+    parse_profile,
+    parse_times,
+)
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
 
@@ -106,7 +115,8 @@ def _join(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> List[Op
     if info is None or not info.detailed:
         return [None] * len(prof.rows)
     known = {tensorrt_layers.normalize_name(k): v for k, v in info.by_name().items()}
-    joined = [known.get(tensorrt_layers.normalize_name(r.name)) for r in prof.rows]
+    joined: List[Optional[Mapping[str, Any]]] = [known.get(tensorrt_layers.normalize_name(r.name))
+                                                  for r in prof.rows]
     matched = sum(1 for j in joined if j is not None)
     if matched < len(prof.rows) and len(info.layers) == len(prof.rows) and matched < len(prof.rows) // 2:
         notes.append("profile and layer info names differ; joined by position (same number of layers)")
@@ -190,8 +200,9 @@ def _precision(log: Optional[TrtexecLog], info: Optional[LayerInfo]) -> str:
     text = ""
     if log:
         text = log.options.get("Build Options", {}).get("Precision", "")
-        if not text and re.search(r"--(fp16|int8|best)\b", log.command):
-            text = re.search(r"--(fp16|int8|best)\b", log.command).group(1)
+        flag = re.search(r"--(fp16|int8|best)\b", log.command)
+        if not text and flag:
+            text = flag.group(1)
     if not text and info and info.detailed:
         formats = " ".join(str(t.get("Format/Datatype", "")) for layer in info.layers
                            for t in (layer.get("Outputs") or []) if isinstance(t, dict))

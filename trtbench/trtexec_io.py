@@ -474,7 +474,7 @@ class _LogParser:
             stat = getattr(self.summary, self.trt7_block) or Stat()
             if m:
                 setattr(stat, m.group(1), float(m.group(2)))
-            else:
+            elif p:
                 stat.percentiles[float(p.group(2))] = float(p.group(1))
             setattr(self.summary, self.trt7_block, stat)
             return
@@ -489,7 +489,8 @@ class _LogParser:
     def _table(self, lines: List[str], start: int) -> int:
         """A --dumpProfile table; returns the index after it."""
         header = _PREFIX.sub("", lines[start]).strip()
-        count = int(re.search(r"\((\d+) iterations", header).group(1)) if "iterations" in header else 1
+        iterations = re.search(r"\((\d+) iterations", header)
+        count = int(iterations.group(1)) if iterations else 1
         columns = _PREFIX.sub("", lines[start + 1]).split() if start + 1 < len(lines) else []
         numbers_first = bool(columns) and columns[0].startswith("Time")
         has_median = any(c.startswith("Median") for c in columns)

@@ -17,8 +17,14 @@ from typing import Any, Dict, List, Optional
 
 from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
 from trtbench.errors import TrtbenchError
-from trtbench.trtexec_cli import (TrtVersion, detect_version, find_trtexec, format_command, missing_trtexec_hint,
-                                  profile_args)
+from trtbench.trtexec_cli import (
+    TrtVersion,
+    detect_version,
+    find_trtexec,
+    format_command,
+    missing_trtexec_hint,
+    profile_args,
+)
 from trtbench.trtexec_import import layer_times
 from trtbench.trtexec_io import parse_layer_info, parse_log, parse_profile, parse_times
 

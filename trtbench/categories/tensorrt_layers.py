@@ -25,8 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence
 
-from trtbench.categories import CONV, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER
-from trtbench.categories import onnx_ops
+from trtbench.categories import CONV, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER, onnx_ops
 
 # Dominance inside a fusion: the first category present wins.
 DOMINANCE = (CONV, FC, POOL, ELEMENTWISE, REFORMAT, TRANSFER, OTHER)
@@ -202,9 +201,9 @@ def _classify_name(name: str):
         if pattern.search(name):
             return category, f"name:{label}"
     if name.startswith("__myl_"):
-        category = _kgen_category(name)
-        if category:
-            return category, "name:Myelin kernel"
+        kgen = _kgen_category(name)
+        if kgen:
+            return kgen, "name:Myelin kernel"
     base = _MYELIN_SUFFIX.sub("", name)
     found = [c for c in (_part_category(p) for p in _split_fusion(base)) if c]
     for category in DOMINANCE:
