@@ -198,3 +198,16 @@ def test_fragment_needs_cuda_and_bad_modes_are_user_errors() -> None:
         run_drift(GrowingAllocSession(clock), batch=8, loops=5, alloc="fragment", clock=clock)
     with pytest.raises(TrtbenchError, match="unknown --alloc"):
         run_drift(GrowingAllocSession(clock), batch=8, loops=5, alloc="sometimes", clock=clock)
+
+
+def test_direction_counts_only_the_chosen_way() -> None:
+    y = _noise(np.random.default_rng(41))
+    y[100:] *= 0.85  # got faster
+    assert drift.analyse(y).drift  # "both" by default
+    up = drift.analyse(y, direction="up")
+    assert not up.drift and "step" in up.other_way and "-1" in up.other_way
+    assert drift.analyse(y, direction="down").drift
+    report = drift.analyse_parts({"total": y, "tiles_per_ms": 1 / y}, direction={"total": "up"})
+    assert report.drifted == ["tiles_per_ms"]  # unnamed parts count both ways
+    with pytest.raises(ValueError):
+        drift.analyse(y, direction="sideways")

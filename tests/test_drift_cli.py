@@ -145,6 +145,25 @@ def test_history_from_the_database(cli, tmp_path: Path) -> None:
     assert data["unit"] == "run" and data["series"]["total"] == pytest.approx(ms.tolist())
     assert data["parts"]["total"]["step_index"] == 12 and set(data["parts"]) == {"conv", "fc", "total"}
     assert len(data["source"]["run_ids"]) == 20 and "batch 256" in data["source"]["notes"][0]
+    # tiles/ms falls when runs get slower: with --metric tiles_per_ms, "slower" means down
+    tiles = cli(
+        "drift",
+        "--history",
+        "--model",
+        "c1d20-f1n128",
+        "--db",
+        db,
+        "--metric",
+        "tiles_per_ms",
+        "--batch",
+        "256",
+        "--json",
+        "-",
+    )
+    assert tiles.returncode == 1
+    assert json.loads(tiles.stdout)["parts"]["total"]["step_pct"] < -15
+    faster = cli("drift", "--history", "--model", "c1d20-f1n128", "--db", db, "--direction", "faster")
+    assert faster.returncode == 0 and "goes the other way" in faster.stderr
     nothing = cli("drift", "--history", "--model", "other", "--db", db)
     assert nothing.returncode == 2 and "no runs of model 'other'" in nothing.stderr
 

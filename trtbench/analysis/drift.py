@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 MIN_POINTS = 8
 _MAX_PAIRS = 200_000  # Theil–Sen: past this many pairs, a fixed random subsample of pairs
+DIRECTIONS = ("up", "down", "both")
 _PART_ORDER = ("alloc", "compute", "transfer", "fragment", "total")
 PART_LABELS = {
     "alloc": "allocation",
@@ -60,6 +61,7 @@ class DriftResult:
     change_ms: float
     trend_found: bool = False
     step_found: bool = False
+    other_way: str = ""  # a change found in the direction not counted, e.g. "a -28.6 % step at loop 5"
     verdict: str = ""
 
     def to_dict(self) -> Dict[str, Any]:
@@ -209,6 +211,7 @@ def analyse(
     min_slope_pct_per_100: float = 0.0,
     name: str = "total",
     unit: str = "loop",
+    direction: str = "both",
 ) -> DriftResult:
     """Whether `series` (one value per loop, oldest first) drifts.
 
@@ -217,7 +220,11 @@ def analyse(
     level for both tests. `min_slope_pct_per_100`: an extra floor on the trend's slope, in % of
     the median per 100 loops (0: the threshold over the series' length is the only floor).
     `unit` names one step of the series in the verdict ("loop", or "run" for a history).
+    `direction`: which changes count as drift — "up" (rising: slower, for times), "down", or
+    "both". A change the other way is still measured and named in the verdict, not counted.
     """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     y = np.asarray([float(v) for v in series], dtype=float)
     y = y[np.isfinite(y)]
     n = len(y)
@@ -267,9 +274,22 @@ def analyse(
         step_found = abs(step_pct) >= 100.0 * threshold and mann_whitney_p(y[:k], y[k:]) < alpha
 
     kind = "none"
-    change = 0.0
     if trend_found or step_found:
         kind = _better_model(y, k) if (trend_found and step_found) else ("trend" if trend_found else "step")
+    ignored = ""
+    if direction != "both" and kind != "none":
+        sign = 1.0 if direction == "up" else -1.0
+        rising = (slope if kind == "trend" else step_pct) > 0
+        if rising != (sign > 0):  # the finding goes the way not counted
+            ignored = (
+                f"a {slope_pct_per_100:+.2f} %/100 {unit}s trend"
+                if kind == "trend"
+                else f"a {step_pct:+.1f} % step at {unit} {k}"
+            )
+            trend_found = step_found = False
+            kind = "none"
+    change = 0.0
+    if kind != "none":
         change = trend_change if kind == "trend" else after - before
     result = DriftResult(
         name=name,
@@ -288,7 +308,10 @@ def analyse(
         trend_found=trend_found,
         step_found=step_found,
     )
+    result.other_way = ignored
     result.verdict = _verdict(result, unit)
+    if ignored:
+        result.verdict += f"; {ignored} goes the other way (not counted: direction {direction})"
     return result
 
 
@@ -327,15 +350,25 @@ def analyse_parts(
     alpha: float = 0.01,
     min_slope_pct_per_100: float = 0.0,
     unit: str = "loop",
+    direction: Union[str, Mapping[str, str]] = "both",
 ) -> DriftReport:
     """Analyse each part of a loop (e.g. ``alloc``, ``compute``, ``transfer``, ``total``) and say
     which one drifted. When several drifted, the part whose level changed most in absolute terms
-    (ms) comes first: that is the one that explains a drifting total."""
+    (ms) comes first: that is the one that explains a drifting total. `direction` is one for all
+    parts, or a mapping from part name to direction (missing parts: "both")."""
     if not parts:
         return DriftReport({}, False, [], "nothing to analyse", threshold, alpha)
     names = sorted(parts, key=lambda p: (_PART_ORDER.index(p) if p in _PART_ORDER else len(_PART_ORDER), p))
     results = {
-        name: analyse(parts[name], threshold, alpha, min_slope_pct_per_100, name=name, unit=unit)
+        name: analyse(
+            parts[name],
+            threshold,
+            alpha,
+            min_slope_pct_per_100,
+            name=name,
+            unit=unit,
+            direction=direction if isinstance(direction, str) else direction.get(name, "both"),
+        )
         for name in names
     }
     drifted = [name for name, r in results.items() if r.drift]

@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("live loop")
     run.add_argument("--loops", type=int, default=200, help="loops to run (default: 200)")
     run.add_argument("--iterations", type=int, default=10, help="inferences per loop (default: 10)")
+    run.add_argument("--warmup", type=int, default=3, help="loops run first and not recorded (default: 3)")
     run.add_argument(
         "--alloc",
         default="per-run",
@@ -100,6 +101,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     test.add_argument(
         "--alpha", type=float, default=0.01, help="significance level of the tests (default: 0.01)"
+    )
+    test.add_argument(
+        "--direction",
+        default="slower",
+        choices=("slower", "faster", "both"),
+        help="which changes count as drift (default: slower; a change the other way is shown, not counted)",
     )
     test.add_argument(
         "--min-slope",
@@ -252,6 +259,8 @@ def history_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Di
     for category in categories:
         if all(category in r.categories for r in records):
             parts[category] = [float(r.categories[category]) for r in records]
+    if args.metric == "tiles_per_ms":
+        info["higher_is_better"] = ["total"]
     info.update(
         run_ids=[r.run_id for r in records],
         created=[r.created for r in records],
@@ -287,7 +296,14 @@ def live_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Dict[
     source = None if args.no_telemetry else auto_source(args.device)
     try:
         with Sampler(source, period_s=0.2) as sampler:
-            series = run_drift(session, batch, loops=args.loops, iterations=args.iterations, alloc=args.alloc)
+            series = run_drift(
+                session,
+                batch,
+                loops=args.loops,
+                iterations=args.iterations,
+                alloc=args.alloc,
+                warmup=args.warmup,
+            )
         details = session.info()
     finally:
         session.close()
@@ -313,6 +329,18 @@ def _check_dict(check: Any) -> Dict[str, Any]:
     if hasattr(check, "to_dict"):
         return dict(check.to_dict())
     return {k: getattr(check, k, None) for k in ("name", "status", "message", "fix")}
+
+
+def directions(
+    parts: Dict[str, List[float]], wanted: str, higher_is_better: Sequence[str] = ()
+) -> Dict[str, str]:
+    """Per part: "up", "down" or "both". Parts are times (slower = up) except those named in
+    `higher_is_better` (tiles/ms: slower = down)."""
+    if wanted == "both":
+        return {name: "both" for name in parts}
+    rising_is_slower = {name: name not in higher_is_better for name in parts}
+    want_up = wanted == "slower"
+    return {name: "up" if rising_is_slower[name] == want_up else "down" for name in parts}
 
 
 # ---- rendering ------------------------------------------------------------------------------------
@@ -372,6 +400,9 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
         out.print(
             f"no drift found (threshold {100 * report.threshold:g} %, alpha {report.alpha:g})", markup=False
         )
+    for r in report.results.values():
+        if r.other_way:
+            console.info(f"{PART_LABELS.get(r.name, r.name)}: {r.other_way} goes the other way (not counted)")
     for note in report.notes + list(info.get("notes", [])):
         console.info(note)
     for check in info.get("telemetry_checks", []):
@@ -403,6 +434,7 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         min_slope_pct_per_100=args.min_slope,
         unit=unit,
+        direction=directions(parts, args.direction, higher_is_better=info.get("higher_is_better", ())),
     )
     if args.json:
         payload = {
