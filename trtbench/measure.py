@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import platform
 import socket
-import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
