@@ -217,3 +217,17 @@ def test_log_profile_counts_match_parsers():
     record = _import("XMR13__ALPR_Jetson__trt8.5.2-XavierNX-LPRNet-dumpProfile.excerpt.log")
     assert len(record.layers) == len(log.profile.rows) == 28
     assert record.categories["transfer"] == pytest.approx(16.77 / 309)
+
+
+def test_old_versions_drop_warm_up_queries_from_times(tmp_path):
+    times = tmp_path / "t.json"
+    times.write_text(json.dumps([{"computeMs": ms, "latencyMs": ms} for ms in (9.0, 8.0, 1.0, 1.0, 1.0)]))
+    log = tmp_path / "run.log"
+    log.write_text("&&&& RUNNING TensorRT.trtexec [TensorRT v8401] # trtexec --loadEngine=m.plan "
+                   "--shapes=x:2x1x28x28\n[08/17/2022-07:51:12] [I] Warmup completed 2 queries over 200 ms\n")
+    record = import_outputs(None, None, times, log)
+    assert record.iteration_ms == [[1.0, 1.0, 1.0]] and record.batch == 2
+    assert record.tiles_per_ms == pytest.approx(2.0)
+    log.write_text(log.read_text().replace("v8401", "v8502"))  # 8.5+ leaves warm-up out of the file
+    assert import_outputs(None, None, times, log).iterations == 5
+    assert any("warm-up" in n for n in import_outputs(None, None, times, None).notes)

@@ -169,6 +169,7 @@ def test_log_shapes_batch_and_build():
     assert nano.device.compute_capability == "5.3" and nano.device.compute_clock_ghz == pytest.approx(0.9216)
     gtx = parse_log(F / "NVIDIA__trt-samples-for-hackathon-cn__trt8.0.3-GTX1070-build-and-run-FP32.excerpt.log")
     assert gtx.input_shapes == {"x:0": [4, 1, 28, 28]} and gtx.options["Build Options"]["Workspace"] == "1024 MiB"
+    assert gtx.warmup_queries == 1240 and gtx.summary.queries == 19295
     h100 = parse_log(F / "NVIDIA__trt-samples-for-hackathon-cn__trt10.16.1-H100-loadEngine-cudagraph-run.excerpt.log")
     assert h100.batch == 4 and h100.device.compute_clock_ghz == pytest.approx(1.755)  # "Application" clock
 

@@ -142,6 +142,15 @@ def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog]
     say whether that source was a run without the profiler."""
     if trace is not None:
         compute = [t for t in trace.compute_ms if math.isfinite(t)]
+        version = log.version if log else None
+        if version is not None and not version.at_least(8, 5) and log and log.warmup_queries:
+            if log.warmup_queries < len(compute):
+                compute = compute[log.warmup_queries:]
+                notes.append(f"dropped the {log.warmup_queries} warm-up queries that TensorRT {version} "
+                             "writes at the start of --exportTimes")
+        elif version is None:
+            notes.append("--exportTimes of TensorRT 8.4 and older starts with the warm-up queries; "
+                         "give --log RUN.log so they can be dropped")
         record.iterations, record.loops = len(compute), 1
         record.iteration_ms = [compute]
         record.loop_ms = [sum(compute)]

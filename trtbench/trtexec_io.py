@@ -295,6 +295,7 @@ class TrtexecLog:
     gpu_layers: List[str] = field(default_factory=list)  # [GpuLayer] lines of a build
     input_shapes: Dict[str, List[int]] = field(default_factory=dict)
     build_seconds: Optional[float] = None
+    warmup_queries: Optional[int] = None  # "Warmup completed N queries": in --exportTimes up to 8.4
     summary_suppressed: bool = False  # 8.4+: profiler in the timed run, no summary printed
     warnings: List[str] = field(default_factory=list)
 
@@ -402,6 +403,9 @@ class _LogParser:
         m = re.match(r"^Engine built in (" + _NUMBER + r") sec", text)
         if m:
             self.log.build_seconds = float(m.group(1))
+        w = re.match(r"^Warmup completed (\d+) queries", text)
+        if w:
+            self.log.warmup_queries = int(w.group(1))
         m = re.match(r"^Timing trace has (\d+) queries", text)
         if m:
             self.summary.queries = int(m.group(1))

@@ -75,8 +75,12 @@ class TrtexecSession:
             tail = [line for line in (proc.stdout + proc.stderr).split("\n") if "[E]" in line][-1:]
             raise TrtbenchError(f"trtexec failed for batch {self.batch} (exit {proc.returncode})"
                                 + (f": {tail[0].strip()}" if tail else ""), hint=f"see {log}")
-        self._times.extend(parse_times(out / "times.json").compute_ms)
-        self._device_name = self._device_name or parse_log(log).device.name
+        parsed = parse_log(log)
+        compute = parse_times(out / "times.json").compute_ms
+        if not self.version.at_least(8, 5) and parsed.warmup_queries and parsed.warmup_queries < len(compute):
+            compute = compute[parsed.warmup_queries:]  # up to 8.4 the file starts with the warm-up queries
+        self._times.extend(compute)
+        self._device_name = self._device_name or parsed.device.name
         return out
 
     # ---- Session protocol ----------------------------------------------------------------
