@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         raise TrtbenchError(f"{matches[1]}; {WHY}",
                             hint=f"--emit-script FILE writes a trtexec script to run on the {target.name}, "
                                  "--force builds here anyway")
+    if args.driver == "api":
+        import importlib.util
+        if importlib.util.find_spec("tensorrt") is None:
+            raise trt_build.tensorrt_missing()
     if not matches[0]:
         console.warn(f"building for {target.name} on another host (--force): {matches[1]}")
     engine = args.out or onnx.with_name(f"{onnx.stem}.{target.name}.{precision}.plan")

@@ -1,0 +1,68 @@
+"""`trtbench build` through the real CLI: the host check, --emit-script, --force without TensorRT."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+
+import pytest
+
+from test_trt_build import make_onnx
+from trtbench.hostinfo import detect_host, host_matches
+from trtbench.targets import get_target
+
+
+def _here_is(target: str) -> bool:
+    return host_matches(detect_host(), get_target(target))[0]
+
+
+def test_wrong_host_stops_with_one_line(cli, tmp_path):
+    if _here_is("tx1"):
+        pytest.skip("this host is a TX1")
+    make_onnx(tmp_path / "m.onnx")
+    res = cli("build", "m.onnx", "--target", "tx1")
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("trtbench: error:")
+    assert "GPU and TensorRT release" in res.stderr and "--emit-script" in res.stderr
+    assert not list(tmp_path.glob("*.plan"))
+
+
+def test_emit_script_for_tx1_and_agx_orin(cli, tmp_path):
+    make_onnx(tmp_path / "m.onnx")
+    res = cli("build", "m.onnx", "--target", "tx1", "--emit-script", "tx1.sh", "--json", "-")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["tensorrt"] == "8.2.1"
+    script = (tmp_path / "tx1.sh").read_text()
+    build = next(line for line in script.splitlines() if "--saveEngine" in line)
+    assert "--workspace=1024" in build and "--fp16" in build and "--explicitBatch" in build
+    assert "bash tx1.sh" in script
+    res = cli("build", "m.onnx", "--target", "agx-orin-64", "--emit-script", "orin.sh", "--batch-range", "1:256:1024")
+    assert res.returncode == 0, res.stderr
+    build = next(line for line in (tmp_path / "orin.sh").read_text().splitlines() if "--saveEngine" in line)
+    assert "--memPoolSize=workspace:2048M" in build and "--explicitBatch" not in build
+    assert "--maxShapes=tiles:1024x1x28x28" in build
+    assert subprocess.run(["bash", "-n", str(tmp_path / "orin.sh")]).returncode == 0
+
+
+def test_emit_script_for_another_tensorrt_and_bad_options(cli, tmp_path):
+    make_onnx(tmp_path / "m.onnx")
+    res = cli("build", "m.onnx", "--target", "tx1", "--emit-script", "s.sh", "--trt-version", "8.0.1")
+    assert res.returncode == 0, res.stderr
+    build = next(line for line in (tmp_path / "s.sh").read_text().splitlines() if "--saveEngine" in line)
+    assert "--exportLayerInfo" not in build  # 8.0 has no layer info
+    bad = cli("build", "m.onnx", "--target", "gtx960", "--precision", "fp16", "--emit-script", "x.sh")
+    assert bad.returncode == 2 and "no fast fp16" in bad.stderr and not (tmp_path / "x.sh").exists()
+    make_onnx(tmp_path / "fixed.onnx", batch=64)
+    bad = cli("build", "fixed.onnx", "--target", "tx1", "--emit-script", "y.sh")
+    assert bad.returncode == 2 and "fixed batch of 64" in bad.stderr
+    bad = cli("build", "missing.onnx", "--target", "tx1", "--emit-script", "z.sh")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed here")
+def test_force_without_tensorrt_names_how_to_get_it(cli, tmp_path):
+    make_onnx(tmp_path / "m.onnx")
+    res = cli("build", "m.onnx", "--target", "tx1", "--force")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    for words in ("python3-libnvinfer", "pip install tensorrt", "--driver trtexec", "--emit-script"):
+        assert words in res.stderr
