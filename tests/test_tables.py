@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fake_runs import TRT_LAYERS, make_record
+from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 from rich.console import Console
 
 from trtbench.record import LayerTime, read_records
@@ -115,3 +115,29 @@ def test_emit_json_to_stdout_and_file(tmp_path: Path, capsys) -> None:
     assert [item["batch"] for item in data] == [64, 1024]
     tables.emit_json(records[:1], str(tmp_path / "one.json"))
     assert read_records(tmp_path / "one.json")[0].to_dict() == records[0].to_dict()
+
+
+def test_comparison_table_flags_and_predictions(monkeypatch) -> None:
+    import sys
+    import types
+
+    from trtbench.analysis.compare import compare
+
+    peaks = {"tx1": (0.511, 25.6), "gtx960": (2.41, 112.0)}
+    module = types.ModuleType("trtbench.targets")
+    module.get_target = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
+        name=name, peak_fp32_tflops=peaks[name][0], peak_fp16_tflops=None, memory_bandwidth_gbs=peaks[name][1]
+    )
+    monkeypatch.setitem(sys.modules, "trtbench.targets", module)
+    a = make_record(device="tx1", backend="tensorrt")
+    fast = {"fc": 105.0}
+    b_layers = [(n, c, ms / fast.get(c, 6.0), t) for n, c, ms, t in ORT_LAYERS]
+    b = make_record(device="gtx960", backend="tensorrt", layers=b_layers)
+    buffer = io.StringIO()
+    tables.print_comparisons([compare(a, b)], console=Console(file=buffer, width=200, no_color=True))
+    text = buffer.getvalue()
+    fc, conv = row(text, "fc"), row(text, "conv")
+    assert fc[3] == "105×" and "departs" in fc[-1]
+    assert conv[3] == "6.00×" and "departs" not in conv[-1]
+    assert conv[4] == f"{2.41 / 0.511:.2f}×"
+    assert "predicted from target profiles tx1 → gtx960" in text

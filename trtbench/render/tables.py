@@ -188,7 +188,7 @@ def comparison_table(result: Comparison) -> Table:
         + ["note"]
     )
     t = house.table(
-        f"{result.b.model_name}: speedup of B over A",
+        "Time per tile and speedup of B over A (total: timing passes; categories: profiling passes)",
         columns,
         right=["A µs/tile", "B µs/tile", "speedup B/A", "predicted"],
     )
