@@ -179,3 +179,36 @@ def test_a_shared_origin_such_as_a_provider_does_not_merge_layers() -> None:
     pairs = compare(a, b).layers
     assert len(pairs) == len(a.layers)
     assert all(p.matched_by == "name" and p.a_names == p.b_names for p in pairs)
+
+
+def test_torch_module_names_meet_their_onnx_export_names() -> None:
+    ort = [
+        ("/conv1/relu/Relu_output_0_nchwc", "conv", 4.1, "Conv"),
+        ("ReorderOutput", "reformat", 2.8, "Reorder"),
+        ("/pool/MaxPool", "pool", 0.17, "MaxPool"),
+        ("/flatten/Flatten", "reformat", 0.01, "Flatten"),
+        ("fused /fc1/linear/Gemm", "fc", 3.0, "FusedGemm"),
+        ("/out/Gemm", "fc", 0.02, "Gemm"),
+        ("/softmax/Softmax", "elementwise", 0.01, "Softmax"),
+    ]
+    torch = [
+        ("conv1.conv", "conv", 30.0, "Conv2d"),
+        ("conv1.relu", "elementwise", 14.0, "ReLU"),
+        ("pool", "pool", 16.0, "MaxPool2d"),
+        ("flatten", "reformat", 0.1, "Flatten"),
+        ("fc1.linear", "fc", 16.7, "Linear"),
+        ("fc1.relu", "elementwise", 0.1, "ReLU"),
+        ("out", "fc", 0.13, "Linear"),
+        ("softmax", "elementwise", 13.0, "Softmax"),
+    ]
+    a, b = make_record(layers=ort), make_record(layers=torch, backend="torch")
+    pairs = {tuple(p.a_names): (p.b_names, p.matched_by) for p in compare(a, b).layers}
+    assert pairs[("fused /fc1/linear/Gemm",)] == (["fc1.linear"], "module path")
+    assert pairs[("/softmax/Softmax",)] == (["softmax"], "module path")
+    assert pairs[("/flatten/Flatten",)] == (["flatten"], "module path")
+    assert pairs[("/out/Gemm",)] == (["out"], "module path")
+    # onnxruntime names its fused conv after the relu's output: the categories disagree, so the
+    # conv pairs with the conv by order and the relu stays on its side
+    assert pairs[("/conv1/relu/Relu_output_0_nchwc",)] == (["conv1.conv"], "category order")
+    assert pairs[("ReorderOutput",)] == ([], "")
+    assert [p.b_names for p in compare(a, b).layers if not p.a_names] == [["conv1.relu"], ["fc1.relu"]]

@@ -291,6 +291,18 @@ def layer_parts(layer: LayerTime) -> Set[str]:
     return parts
 
 
+def module_path(name: str) -> Optional[str]:
+    """The framework module a layer name points at: ``/fc1/linear/Gemm`` (torch's ONNX exporter)
+    and ``fused /fc1/linear/Gemm`` (onnxruntime) give ``fc1.linear``; ``fc1.linear`` is itself."""
+    name = name[len("fused ") :] if name.startswith("fused ") else name
+    if name.startswith("/"):
+        segments = [seg for seg in name.split("/") if seg]
+        return ".".join(segments[:-1]) if len(segments) > 1 else None
+    if re.fullmatch(r"[A-Za-z_][\w]*(\.[\w]+)*", name):
+        return name
+    return None
+
+
 def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
     """Pair A's layers with B's: equal names, shared op names (fusion), then category order."""
     parent: Dict[Tuple[str, int], Tuple[str, int]] = {}
@@ -326,6 +338,21 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
             continue
         same = len(a_idx) == len(b_idx) == 1 and a.layers[a_idx[0]].name == b.layers[b_idx[0]].name
         pairs.append(_pair(a, b, a_idx, b_idx, "name" if same else "fused"))
+
+    # The same module under the exporter's and the framework's names ("/fc1/linear/Gemm" in ONNX,
+    # "fc1.linear" in torch), when the category agrees too.
+    keyed: Dict[Tuple[str, str, str], List[int]] = {}
+    for side, record in (("a", a), ("b", b)):
+        for i in single[side]:
+            key = module_path(record.layers[i].name)
+            if key:
+                keyed.setdefault((key, record.layers[i].category, side), []).append(i)
+    for (key, category, side), a_hits in list(keyed.items()):
+        b_hits = keyed.get((key, category, "b"), [])
+        if side == "a" and len(a_hits) == 1 and len(b_hits) == 1:
+            pairs.append(_pair(a, b, a_hits, b_hits, "module path"))
+            single["a"].remove(a_hits[0])
+            single["b"].remove(b_hits[0])
 
     # Names that differ entirely (another exporter, another engine): where both sides have the same
     # number of unmatched conv (pool, fc) layers, the network's structure pairs them in order.
