@@ -119,3 +119,37 @@ def test_unsupported_options_are_user_errors(tmp_path: Path, ort_backend) -> Non
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         with pytest.raises(TrtbenchError, match="onnxruntime-gpu"):
             ort_backend.load(model, LoadOptions(device="cuda"))
+
+
+# ---- the registry -------------------------------------------------------------------------
+
+def _source(kind: str) -> "ModelSource":
+    from trtbench.backends.base import ModelSource
+
+    return ModelSource(path=Path(f"m.{kind}"), kind=kind, name="m")
+
+
+def test_registry_names_unknown_and_missing_backends(monkeypatch) -> None:
+    from trtbench import backends
+    from trtbench.backends import onnxruntime as ort_module
+
+    assert backends.names() == ["onnxruntime", "torch", "tensorrt", "trtexec"]
+    with pytest.raises(TrtbenchError, match="unknown backend 'tensorflow'"):
+        backends.get("tensorflow")
+    monkeypatch.setattr(type(ort_module.BACKEND), "available", lambda self: False)
+    with pytest.raises(TrtbenchError) as info:
+        backends.get("onnxruntime")
+    assert "pip install 'trtbench[ort]'" in str(info.value)
+    if not backends.is_available("tensorrt"):
+        with pytest.raises(TrtbenchError, match="pip install"):
+            backends.get("tensorrt")
+
+
+def test_auto_choice_says_why(ort_backend) -> None:
+    from trtbench import backends
+
+    backend, reason = backends.choose("auto", _source("onnx"))
+    if not backends.is_available("tensorrt"):
+        assert backend.name == "onnxruntime" and "auto" in reason and "tensorrt" in reason
+    with pytest.raises(TrtbenchError, match="engine plan"):
+        backends.choose("onnxruntime", _source("plan"))

@@ -80,3 +80,20 @@ def test_spec_name_is_exported_once_and_reused(tmp_path: Path) -> None:
     second = resolve_model("c1d4-f1n16", cache)
     assert second.path == first.path and second.path.stat().st_mtime_ns == stamp
     assert second.sha256 == first.sha256
+
+
+def test_checkpoint_is_exported_for_onnx_backends(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("trtbench.export")
+    from trtbench import torchnet
+    from trtbench.netspec import parse_name
+
+    spec = parse_name("c1d4-f1n16")
+    path = tmp_path / "net.pt"
+    torchnet.save_checkpoint(path, spec, torchnet.build_model(spec, seed=0), None, False, None)
+    model = resolve_model(str(path), tmp_path / "cache")
+    assert model.kind == "checkpoint" and model.name == "c1d4-f1n16" and model.spec["fc"] == [16]
+    assert model.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    exported = onnx_file(model)
+    assert exported.parent == tmp_path / "cache" and exported.is_file()
+    assert resolve_model(str(path), tmp_path / "cache").metadata["onnx"] == str(exported)
