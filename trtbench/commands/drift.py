@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench import env
-from trtbench.analysis.drift import PART_LABELS, DriftReport, analyse_parts
+from trtbench.analysis.drift import MIN_POINTS, PART_LABELS, DriftReport, analyse_parts
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
@@ -396,6 +396,8 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
     out.print(t)
     if report.drift:
         out.print(f"DRIFT: {report.verdict}", markup=False)
+    elif all(r.kind == "too-short" for r in report.results.values()):
+        out.print(f"too few {unit}s to judge (at least {MIN_POINTS} are needed)", markup=False)
     else:
         out.print(
             f"no drift found (threshold {100 * report.threshold:g} %, alpha {report.alpha:g})", markup=False
