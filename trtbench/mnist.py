@@ -223,6 +223,13 @@ def is_canonical(name: str, path: Path) -> bool:
     return _digest(_read_bytes(path), "md5") == CHECKSUMS[name].raw_md5
 
 
+def _is_canonical_quietly(name: str, path: Path) -> bool:
+    try:
+        return is_canonical(name, path)
+    except TrtbenchError:
+        return False
+
+
 def check(data_dir: Optional[Path] = None) -> List[FileStatus]:
     """The state of each of the four files: found, readable, its shape, canonical content."""
     directory = resolve_dir(data_dir)
@@ -254,7 +261,10 @@ def _download(url: str, timeout: float) -> bytes:
 
 def fetch(directory: Path, mirrors: Tuple[str, ...] = MIRRORS, timeout: float = 30.0,
           force: bool = False) -> List[Path]:
-    """Download the four gzipped files into `directory`, verifying sha256 (or md5) of each.
+    """Download the four gzipped files into `directory`, verifying each one's checksum.
+
+    A download is accepted when the sha256 or md5 of the .gz matches the original distribution,
+    or the md5 of its uncompressed content does (a mirror that re-compressed the same bytes).
 
     Files already present with the canonical content are kept unless `force`. Each file is
     written atomically, so an interrupted fetch never leaves a half file behind.
@@ -265,7 +275,7 @@ def fetch(directory: Path, mirrors: Tuple[str, ...] = MIRRORS, timeout: float = 
     for name in FILES:
         target = directory / f"{name}.gz"
         existing = find_file(directory, name)
-        if existing is not None and not force and is_canonical(name, existing):
+        if existing is not None and not force and _is_canonical_quietly(name, existing):
             written.append(existing)
             continue
         data = _fetch_one(name, mirrors, timeout)
@@ -274,6 +284,18 @@ def fetch(directory: Path, mirrors: Tuple[str, ...] = MIRRORS, timeout: float = 
         shutil.move(tmp.name, str(target))
         written.append(target)
     return written
+
+
+def _verified(data: bytes, sums: Checksums) -> bool:
+    """The distributed file (sha256 or md5 of the .gz), or a re-compressed copy of its content."""
+    if _digest(data, "sha256") == sums.gz_sha256 or _digest(data, "md5") == sums.gz_md5:
+        return True
+    if data[:2] != _GZIP_MAGIC:
+        return False
+    try:
+        return _digest(gzip.decompress(data), "md5") == sums.raw_md5
+    except (OSError, EOFError):
+        return False
 
 
 def _fetch_one(name: str, mirrors: Tuple[str, ...], timeout: float) -> bytes:
@@ -287,7 +309,7 @@ def _fetch_one(name: str, mirrors: Tuple[str, ...], timeout: float) -> bytes:
             reason = getattr(exc, "reason", exc)
             problems.append(f"{url}: {reason}")
             continue
-        if _digest(data, "sha256") == sums.gz_sha256 or _digest(data, "md5") == sums.gz_md5:
+        if _verified(data, sums):
             return data
         problems.append(f"{url}: checksum mismatch")
     offline = all("checksum" not in p for p in problems)

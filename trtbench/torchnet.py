@@ -21,6 +21,7 @@ missing.
 """
 from __future__ import annotations
 
+import json
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ def save_checkpoint(path: Path, spec: NetSpec, model: Any, normalisation: Option
             "std": torch.from_numpy(normalisation.std.copy()),
         },
         "trained": bool(trained),
-        "record": record,
+        "record_json": None if record is None else json.dumps(record),  # plain text: safe to load
     }
     path = Path(path)
     if path.parent and not path.parent.exists():
@@ -176,7 +177,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
     model.eval()
     norm = payload.get("normalisation")
     normalisation = None if norm is None else Normalisation(norm["mean"].numpy(), norm["std"].numpy())
-    return Checkpoint(spec, model, normalisation, bool(payload.get("trained")), payload.get("record"), path)
+    record = payload.get("record_json")
+    return Checkpoint(spec, model, normalisation, bool(payload.get("trained")),
+                      None if record is None else json.loads(record), path)
 
 
 def spec_from_record(data: Dict[str, Any], dropout: Optional[float] = None,

@@ -203,7 +203,8 @@ def train(spec: NetSpec, data_dir: Optional[Path] = None, config: TrainConfig = 
             seen += idx.shape[0]
             event = "batch"
             pending = any(v is None for v in times.values())
-            if pending and (b + 1) % check_every == 0 and b + 1 < batches:
+            # the epoch's last check is the one at its end, so an epoch has `checks_per_epoch`
+            if pending and (b + 1) % check_every == 0 and b + 1 + check_every <= batches:
                 last_acc = validate(epoch, b + 1)
                 event = "check"
             if progress is not None:
