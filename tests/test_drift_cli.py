@@ -273,3 +273,19 @@ def test_live_fragment_loop_on_cuda(cli, tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     data = json.loads(done.stdout)
     assert len(data["series"]["fragment"]) == 50 and "fragment" in data["parts"]
+
+
+def test_series_from_saved_run_records(cli, tmp_path: Path) -> None:
+    from trtbench.record import write_records
+
+    ms = _noise(12, n=30, cv=0.01)
+    ms[15:] *= 1.3
+    runs = tmp_path / "runs.json"
+    write_records([_record(i, float(v)) for i, v in enumerate(ms)], runs)
+    done = cli("drift", "--series", runs, "--json", "-")
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["series"]["total"] == pytest.approx(ms.tolist())
+    one = tmp_path / "one.json"
+    write_records([_record(0, 5.0)], one)  # a single record: its loop_ms (3 loops) is too short
+    done = cli("drift", "--series", one)
+    assert done.returncode == 0 and "too few loops" in done.stdout
