@@ -35,6 +35,18 @@ def test_parse_trace_skips_the_warm_up_run_and_averages() -> None:
     assert result.unknown == ["Weird"]
 
 
+def test_nodes_sharing_a_name_are_told_apart_by_index() -> None:
+    def indexed(i: str, ts: float, dur: float) -> dict:
+        event = node("ReorderOutput", "ReorderOutput", ts, dur)
+        event["args"]["node_index"] = i
+        return event
+
+    events = [run(0, 10), indexed("3", 1, 1), indexed("9", 2, 1),
+              run(20, 10), indexed("3", 21, 2), indexed("9", 22, 4)]
+    got = {l.name: l.ms for l in parse_trace(events).layers}
+    assert got == {"ReorderOutput#3": 0.002, "ReorderOutput#9": 0.004}
+
+
 def test_parse_trace_without_run_events_counts_occurrences() -> None:
     events = [node("a", "Gemm", 0, 100), node("a", "Gemm", 200, 4), node("a", "Gemm", 300, 6)]
     result = parse_trace(events, skip_runs=1)

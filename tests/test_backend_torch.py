@@ -23,8 +23,8 @@ def layer(name: str, cls: str, ts: float, dur: float) -> dict:
     return span("user_annotation", f"{LAYER_PREFIX}{name}|{cls}", ts, dur)
 
 
-def launch(corr: int, ts: float, name: str = "cudaLaunchKernel") -> dict:
-    return span("cuda_runtime", name, ts, 1, correlation=corr)
+def launch(corr: int, ts: float, name: str = "cudaLaunchKernel", cat: str = "cuda_runtime") -> dict:
+    return span(cat, name, ts, 1, correlation=corr)
 
 
 def kernel(name: str, corr: int, ts: float, dur: float, cat: str = "kernel") -> dict:
@@ -41,7 +41,7 @@ def test_gpu_kernels_are_charged_to_the_launching_module_not_their_name() -> Non
         span("cpu_op", "aten::conv2d", 212, 36), span("cpu_op", "aten::cudnn_convolution", 215, 30),
         launch(100, 220), kernel(HOPPER_CONV_KERNEL, 100, 300, 40),
         layer("blk", "MyFusedThing", 260, 20), span("cpu_op", "aten::linear", 261, 18),
-        launch(101, 262), kernel(HOPPER_CONV_KERNEL, 101, 341, 10),
+        launch(101, 262, "cuLaunchKernel", "cuda_driver"), kernel(HOPPER_CONV_KERNEL, 101, 341, 10),
         span("cpu_op", "aten::copy_", 290, 5), launch(102, 291),
         kernel("void at::native::elementwise_kernel<128, 4>", 102, 352, 3),
         launch(103, 296), kernel("void at::native::vectorized_elementwise_kernel<4>", 103, 356, 2),

@@ -47,39 +47,43 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
     """
     nodes = [e for e in events if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX)]
     windows = _run_windows(events)
-    totals: Dict[str, float] = {}
-    info: Dict[str, Tuple[str, str]] = {}
-    seen: Dict[str, int] = {}
+    totals: Dict[Tuple[str, str], float] = {}
+    info: Dict[Tuple[str, str], Tuple[str, str]] = {}
+    seen: Dict[Tuple[str, str], int] = {}
     kept_runs = set()
     for event in sorted(nodes, key=lambda e: float(e["ts"])):
         args = event.get("args", {})
         op_type = str(args.get("op_name", "?"))
-        name = str(event["name"])[: -len(KERNEL_SUFFIX)] or f"{op_type}_{args.get('node_index', '?')}"
+        index = str(args.get("node_index", ""))
+        key = (str(event["name"])[: -len(KERNEL_SUFFIX)] or f"{op_type}_{index or '?'}", index)
         if windows:
             ts = float(event["ts"])
             run = next((i for i, (start, end) in enumerate(windows) if start <= ts <= end), None)
             if run is None:
                 continue
         else:
-            run = seen.get(name, 0)
-            seen[name] = run + 1
+            run = seen.get(key, 0)
+            seen[key] = run + 1
         if run < skip_runs:
             continue
         kept_runs.add(run)
-        totals[name] = totals.get(name, 0.0) + float(event.get("dur", 0.0))
-        info[name] = (op_type, str(args.get("provider", "")))
+        totals[key] = totals.get(key, 0.0) + float(event.get("dur", 0.0))
+        info[key] = (op_type, str(args.get("provider", "")))
     runs = len(kept_runs)
     if runs == 0:
         raise TrtbenchError("onnxruntime's profile has no node timings after the warm-up run",
                             hint="use more profiling iterations")
+    # onnxruntime gives inserted nodes one name (e.g. several "ReorderOutput"): the node index tells them apart
+    names = [name for name, _ in totals]
     layers = []
     unknown: List[str] = []
-    for name, total_us in totals.items():
-        op_type, provider = info[name]
+    for (name, index), total_us in totals.items():
+        op_type, provider = info[(name, index)]
         category = node_category(op_type)
         if category == OTHER and op_type not in unknown:
             unknown.append(op_type)
-        layers.append(LayerTime(name=name, category=category, ms=total_us / runs / 1000.0, type=op_type,
+        label = f"{name}#{index}" if names.count(name) > 1 else name
+        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
                                 origin=provider or None))
     return ProfileResult(layers=layers, iterations=runs, unknown=unknown)
 

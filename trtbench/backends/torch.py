@@ -154,7 +154,7 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
     if device_events:
         runtime = {}
         for e in events:
-            if e.get("ph") == "X" and e.get("cat") == "cuda_runtime":
+            if e.get("ph") == "X" and e.get("cat") in ("cuda_runtime", "cuda_driver"):
                 corr = (e.get("args") or {}).get("correlation")
                 if corr is not None:
                     runtime[corr] = (e.get("tid"), float(e["ts"]))
