@@ -382,7 +382,7 @@ def analyse_parts(
         lead = results[ordered[0]]
         verdict = "; ".join(results[p].verdict for p in ordered)
         total = results.get("total")
-        if total is not None and total.drift and components and total.change_ms != 0:
+        if total is not None and total.drift and components and lead.change_ms * total.change_ms > 0:
             share = 100.0 * lead.change_ms / total.change_ms
             notes.append(
                 f"{PART_LABELS.get(lead.name, lead.name)} accounts for {share:.0f} % of the "
