@@ -77,6 +77,9 @@ def _check_counts(args: argparse.Namespace) -> None:
                         ("--profile-iterations", args.profile_iterations), ("--threads", args.threads)):
         if value is not None and value < 1:
             raise TrtbenchError(f"{flag} must be at least 1, got {value}")
+    if args.export_profile and args.no_profile:
+        raise TrtbenchError("--export-profile writes per-layer times, which --no-profile skips",
+                            hint="drop one of the two")
     if args.warmup is not None and args.warmup < 0:
         raise TrtbenchError(f"--warmup must be 0 or more, got {args.warmup}")
 
