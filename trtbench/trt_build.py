@@ -28,13 +28,14 @@ METADATA_SCHEMA = "trtbench-engine/1"
 TILE_DIMS = (1, 28, 28)
 
 
-def tensorrt_missing() -> TrtbenchError:
+def tensorrt_missing(for_profile: bool = False) -> TrtbenchError:
     """The one-line error for a machine without the TensorRT Python package."""
+    other = ("or profile through trtexec with --backend trtexec" if for_profile else
+             "or use --driver trtexec, or --emit-script to get a trtexec script for the device")
     return TrtbenchError(
         "the TensorRT Python package is not installed here",
         hint="on a Jetson use JetPack's system package (sudo apt install python3-libnvinfer; a venv needs "
-             "--system-site-packages), on a desktop pip install tensorrt; or use --driver trtexec, "
-             "or --emit-script to get a trtexec script for the device")
+             f"--system-site-packages), on a desktop pip install tensorrt; {other}")
 
 
 def import_tensorrt() -> Any:

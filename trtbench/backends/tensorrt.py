@@ -260,12 +260,12 @@ class TensorRTBackend:
 
     def install_hint(self) -> str:
         from trtbench.trt_build import tensorrt_missing
-        return str(tensorrt_missing().hint)
+        return str(tensorrt_missing(for_profile=True).hint)
 
     def load(self, model: ModelSource, options: LoadOptions) -> TensorRTSession:
         from trtbench.trt_build import tensorrt_missing
         if not self.available():
-            raise tensorrt_missing()
+            raise tensorrt_missing(for_profile=True)
         if model.kind != "plan":
             raise TrtbenchError(f"{model.path} is not a TensorRT engine plan",
                                 hint="build one first: trtbench build MODEL.onnx --target NAME")

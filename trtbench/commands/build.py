@@ -134,8 +134,8 @@ def _emit(args: argparse.Namespace, target: Any, onnx: Path, model_input: Any, p
     path.chmod(0o755)
     _write_json(args.json, {"script": str(path), "target": target.name, "tensorrt": str(version),
                             "model": str(onnx), "precision": precision, "batch_range": list(batch_range)})
-    console.info(f"wrote {path} for {target.title} (TensorRT {version}); copy it and {onnx.name} to the device "
-                 f"and run: bash {path.name}")
+    console.info(f"wrote {path} for {target.title} (TensorRT {version}); copy it and {onnx} into one folder "
+                 f"on the device and run: bash {path.name}")
     return 0
 
 
