@@ -66,3 +66,48 @@ def test_force_without_tensorrt_names_how_to_get_it(cli, tmp_path):
     assert res.returncode == 2 and res.stderr.count("\n") == 1
     for words in ("python3-libnvinfer", "pip install tensorrt", "--driver trtexec", "--emit-script"):
         assert words in res.stderr
+
+
+def _stand_in_trtexec(tmp_path, layer_info, log):
+    """A test stand-in for trtexec 8.2.1: prints a real build log, writes the engine and copies a
+    real --exportLayerInfo file. (Tests only: product code never fakes TensorRT.)"""
+    stub = tmp_path / "trtexec"
+    stub.write_text(f"""#!/usr/bin/env bash
+echo "&&&& RUNNING TensorRT.trtexec [TensorRT v8201] # trtexec $*"
+[ "$1" = --help ] && exit 0
+for a in "$@"; do
+  case "$a" in
+    --saveEngine=*) printf 'plan' > "${{a#--saveEngine=}}" ;;
+    --exportLayerInfo=*) cp {layer_info} "${{a#--exportLayerInfo=}}" ;;
+  esac
+done
+cat {log}
+echo "$*" > {tmp_path}/argv.txt
+""")
+    stub.chmod(0o755)
+    return stub
+
+
+def test_force_with_the_trtexec_driver_writes_engine_metadata_and_log(cli, tmp_path):
+    from conftest import TRTEXEC_FIXTURES
+    layer_info = TRTEXEC_FIXTURES / "NVIDIA__trt-samples-for-hackathon-cn__trt10.16-H100-model-trained-exportLayerInfo.json"
+    log = TRTEXEC_FIXTURES / "unknown-repo__jetson-nano__trt8.2.1-Nano-culane18-resnet18-build-and-run.log"
+    if not (layer_info.is_file() and log.is_file()):
+        pytest.skip("trtexec fixtures not found")
+    if _here_is("nano"):
+        pytest.skip("this host is a Nano")
+    make_onnx(tmp_path / "m.onnx")
+    stub = _stand_in_trtexec(tmp_path, layer_info, log)
+    res = cli("build", "m.onnx", "--target", "nano", "--force", "--driver", "trtexec", "--trtexec", str(stub),
+              "--batch-range", "1:64:256", "--timing-cache", "tc.bin")
+    assert res.returncode == 0, res.stderr
+    assert "warning: building for nano on another host" in res.stderr
+    argv = (tmp_path / "argv.txt").read_text()
+    assert "--workspace=1024" in argv and "--fp16" in argv and "--maxShapes=tiles:256x1x28x28" in argv
+    assert "--timingCacheFile=tc.bin" in argv
+    engine = tmp_path / "m.nano.fp16.plan"
+    meta = json.loads((tmp_path / "m.nano.fp16.plan.json").read_text())
+    assert engine.read_bytes() == b"plan" and (tmp_path / "m.nano.fp16.plan.build.log").is_file()
+    assert meta["target"]["name"] == "nano" and meta["host_is_target"] is False and meta["driver"] == "trtexec"
+    assert meta["versions"]["tensorrt"] == "8.2.1" and meta["batch_range"] == [1, 64, 256]
+    assert meta["layer_info_detailed"] is True and meta["layers"] and "LayerType" in meta["layers"][0]

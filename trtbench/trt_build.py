@@ -279,6 +279,9 @@ def build_with_api(req: BuildRequest) -> Tuple[str, float, List[Dict[str, Any]],
         notes.append(f"TensorRT {trt.__version__} takes precision from the ONNX model; built as exported")
         req.precision = "fp32"
     to_set, to_clear = precision_flags(feats, req.precision)
+    if req.precision == "int8":
+        notes.append("int8 without a calibrator or Q/DQ nodes: layers without dynamic ranges stay in fp16/fp32; "
+                     "timings are valid, accuracy is not")
     if "FP16" in to_set and feats.platform_queries and not builder.platform_has_fast_fp16:
         notes.append("this GPU has no fast FP16; TensorRT may keep layers in FP32")
     for name in to_set:

@@ -210,7 +210,10 @@ class TensorRTSession:
         finally:
             if deferred:
                 ctx.enqueue_emits_profile = True
-            ctx.profiler = None
+            try:
+                ctx.profiler = None
+            except TypeError:  # bindings that refuse None keep the (idle) profiler attached
+                pass
         return aggregate_layer_times(records, iterations, self.layer_info())
 
     def layer_info(self) -> Dict[str, Dict[str, Any]]:
