@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -178,14 +178,14 @@ def available() -> Optional[str]:
 
 def load_cuda(prefer: Optional[str] = None) -> Any:
     """The CUDA layer: cuda-python if it imports, else pycuda; TrtbenchError naming both otherwise."""
-    order = [CudaPython, PyCuda]
+    order: List[Tuple[str, Callable[[], Any]]] = [(CudaPython.name, CudaPython), (PyCuda.name, PyCuda)]
     if prefer == PyCuda.name:
         order.reverse()
     errors = []
-    for cls in order:
+    for name, make in order:
         try:
-            return cls()
+            return make()
         except ImportError as exc:
-            errors.append(f"{cls.name}: {exc}")
+            errors.append(f"{name}: {exc}")
     raise TrtbenchError("the TensorRT backend needs cuda-python or pycuda for device buffers; neither imports "
                         f"({'; '.join(errors)})", hint=INSTALL_HINT)
