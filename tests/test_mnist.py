@@ -16,7 +16,8 @@ from trtbench.errors import TrtbenchError
 def idx_bytes(array: np.ndarray) -> bytes:
     """IDX encoding written independently of the reader: magic 0 0 0x08 ndim, big-endian sizes."""
     assert array.dtype == np.uint8
-    return struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool) -> Path:
@@ -29,7 +30,8 @@ def write_idx(path: Path, array: np.ndarray, compress: bool) -> Path:
     return path
 
 
-def fake_mnist(folder: Path, n_train: int = 50, n_test: int = 20, compress=(True, False, True, False)) -> dict:
+def fake_mnist(folder: Path, n_train: int = 50, n_test: int = 20,
+               compress=(True, False, True, False)) -> dict:
     rng = np.random.default_rng(1)
     arrays = {
         mnist.TRAIN_IMAGES: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
@@ -195,3 +197,13 @@ def test_cli_data_check(cli, mnist_dir, tmp_path):
     partial = cli("data", "check", tmp_path / "partial", "--json", "-")
     assert partial.returncode == 2 and "missing t10k-labels-idx1-ubyte" in partial.stderr
     assert '"complete": false' in partial.stdout
+
+
+def test_loaded_once_per_process_and_reloaded_when_a_file_changes(tmp_path):
+    fake_mnist(tmp_path)
+    first = mnist.load_mnist(tmp_path)
+    assert mnist.load_mnist(tmp_path) is first
+    assert not first.train_images.flags.writeable  # shared arrays cannot be changed by one caller
+    write_idx(tmp_path / mnist.TEST_LABELS, np.full(20, 3, np.uint8), compress=False)
+    again = mnist.load_mnist(tmp_path)
+    assert again is not first and set(again.test_labels) == {3}

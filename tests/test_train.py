@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import MNIST_DIR
+
 from trtbench.errors import TrtbenchError
 from trtbench.mnist import load_mnist
 from trtbench.netspec import resolve_spec

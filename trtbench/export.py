@@ -19,13 +19,13 @@ import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from trtbench import __version__
 from trtbench.errors import TrtbenchError
-from trtbench.mnist import Normalisation
+from trtbench.mnist import MnistData, Normalisation
 from trtbench.netspec import NetSpec
 
 INPUT_NAME = "tiles"
@@ -82,12 +82,14 @@ def _export(net: Any, spec: NetSpec, out: Path, opset: int) -> str:
     import torch
 
     example = torch.zeros(2, spec.input_channels, spec.input_size, spec.input_size)
-    names = {"input_names": [INPUT_NAME], "output_names": [OUTPUT_NAME], "opset_version": opset}
+    names: Dict[str, Any] = {"input_names": [INPUT_NAME], "output_names": [OUTPUT_NAME],
+                             "opset_version": opset}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the old exporter's deprecation notice
             torch.onnx.export(net, (example,), str(out), dynamo=False, do_constant_folding=True,
-                              dynamic_axes={INPUT_NAME: {0: BATCH_AXIS}, OUTPUT_NAME: {0: BATCH_AXIS}}, **names)
+                              dynamic_axes={INPUT_NAME: {0: BATCH_AXIS}, OUTPUT_NAME: {0: BATCH_AXIS}},
+                              **names)
         return "torchscript"
     except Exception as exc:  # noqa: BLE001 - any failure of the old path: try the new one
         if "opset" in str(exc).lower():
@@ -101,8 +103,9 @@ def _export(net: Any, spec: NetSpec, out: Path, opset: int) -> str:
             torch.onnx.export(net, (example,), str(out), dynamo=True,
                               dynamic_shapes={"input": {0: batch}}, **names)
     except Exception as exc:  # noqa: BLE001
-        raise TrtbenchError(f"ONNX export of {spec.name} failed: {exc.__class__.__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''} (old exporter: {legacy_error})") from None
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise TrtbenchError(f"ONNX export of {spec.name} failed: {exc.__class__.__name__}: {first} "
+                            f"(old exporter: {legacy_error})") from None
     return f"dynamo (the TorchScript exporter failed: {legacy_error})"
 
 
@@ -110,12 +113,13 @@ def _dims(value_info: Any) -> Tuple[Union[int, str], ...]:
     return tuple(d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim)
 
 
-def _check_and_annotate(out: Path, spec: NetSpec, trained: bool, norm: Optional[Normalisation]) -> Dict[str, Any]:
+def _check_and_annotate(out: Path, spec: NetSpec, trained: bool, norm: Optional[Normalisation]
+                        ) -> Dict[str, Any]:
     import onnx
 
     model = onnx.load(str(out))
-    meta = {META_SPEC: json.dumps(spec.to_dict(), sort_keys=True), META_TRAINED: "true" if trained else "false",
-            "trtbench.version": __version__}
+    meta = {META_SPEC: json.dumps(spec.to_dict(), sort_keys=True),
+            META_TRAINED: "true" if trained else "false", "trtbench.version": __version__}
     if norm is not None:
         meta[META_NORMALISATION] = json.dumps(norm.summary(), sort_keys=True)
     onnx.helper.set_model_props(model, meta)
@@ -152,12 +156,23 @@ def _tiles(spec: NetSpec, norm: Optional[Normalisation], data_dir: Optional[Path
         except TrtbenchError:
             data = None
         if data is not None:
-            norm = norm or Normalisation.from_images(data.train_images)
+            norm = norm or _training_normalisation(data)
             where = resolve_dir(data_dir)
-            return normalise(data.test_images[:count], norm), data.test_labels[:count], f"MNIST test tiles from {where}"
+            tiles = normalise(data.test_images[:count], norm)
+            return tiles, data.test_labels[:count], f"MNIST test tiles from {where}"
     rng = np.random.default_rng(0)
     shape = (count, spec.input_channels, spec.input_size, spec.input_size)
     return rng.standard_normal(shape).astype(np.float32), None, "random normal tiles (MNIST not found)"
+
+
+_NORMALISATION: List[Tuple[np.ndarray, Normalisation]] = []  # (the training images it is of, it)
+
+
+def _training_normalisation(data: MnistData) -> Normalisation:
+    """The whole training file's normalisation, for untrained models (computed once per data set)."""
+    if not _NORMALISATION or _NORMALISATION[0][0] is not data.train_images:
+        _NORMALISATION[:] = [(data.train_images, Normalisation.from_images(data.train_images))]
+    return _NORMALISATION[0][1]
 
 
 def _verify(net: Any, out: Path, spec: NetSpec, norm: Optional[Normalisation], data_dir: Optional[Path],
@@ -187,10 +202,11 @@ def _verify(net: Any, out: Path, spec: NetSpec, norm: Optional[Normalisation], d
         worst = max(worst, error)
         if batch == max(VERIFY_BATCHES):
             agree = int((got.argmax(1) == want.argmax(1)).sum())
-            accuracy = None if labels is None or not trained else float((got.argmax(1) == labels[:batch]).mean())
+            if labels is not None and trained:
+                accuracy = float((got.argmax(1) == labels[:batch]).mean())
     if worst > TOLERANCE:
-        raise TrtbenchError(f"{out}: onnxruntime and PyTorch differ by {worst:.2e} (relative) on {described}, "
-                            f"more than the {TOLERANCE:g} allowed", hint="try another --opset")
+        raise TrtbenchError(f"{out}: onnxruntime and PyTorch differ by {worst:.2e} (relative) on "
+                            f"{described}, more than the {TOLERANCE:g} allowed", hint="try another --opset")
     result: Dict[str, Any] = {"version": ort.__version__, "tiles": described, "batches": list(VERIFY_BATCHES),
                               "relative_error": worst, "tolerance": TOLERANCE,
                               "argmax_agreement": agree / max(VERIFY_BATCHES)}

@@ -56,7 +56,7 @@ CHECKSUMS: Dict[str, Checksums] = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+_IDX_TYPES: Dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
@@ -136,14 +136,32 @@ def _missing_error(directory: Path, missing: List[str]) -> TrtbenchError:
         f"{', '.join(FILES)}, gzipped or raw)", hint=f"download them with: trtbench data fetch {directory}")
 
 
+# Loaded data sets by (path, size, mtime) of their files: exporting or training many networks in
+# one process (a sweep, the tests) reads and decompresses the 55 MB only once.
+_LOADED: Dict[Tuple[Tuple[str, int, int], ...], MnistData] = {}
+
+
 def load_mnist(data_dir: Optional[Path] = None) -> MnistData:
-    """Load the four MNIST files from `data_dir` (else TRTBENCH_DATA_DIR) and check their shapes."""
+    """Load the four MNIST files from `data_dir` (else TRTBENCH_DATA_DIR) and check their shapes.
+
+    The arrays are read-only (they may be shared with other callers): copy before changing them.
+    """
     directory = resolve_dir(data_dir)
     paths = {name: find_file(directory, name) for name in FILES}
     missing = [name for name, path in paths.items() if path is None]
     if missing:
         raise _missing_error(directory, missing)
+    key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths.values() if p is not None)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = _load(directory, paths)
+    return _LOADED[key]
+
+
+def _load(directory: Path, paths: Dict[str, Optional[Path]]) -> MnistData:
     arrays = {name: read_idx(path) for name, path in paths.items() if path is not None}
+    for array in arrays.values():
+        array.flags.writeable = False
     for images, labels in ((TRAIN_IMAGES, TRAIN_LABELS), (TEST_IMAGES, TEST_LABELS)):
         img, lab = arrays[images], arrays[labels]
         if img.ndim != 3 or img.shape[1:] != (28, 28) or img.dtype != np.uint8:

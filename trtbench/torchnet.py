@@ -145,7 +145,6 @@ def save_checkpoint(path: Path, spec: NetSpec, model: Any, normalisation: Option
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint written by `save_checkpoint`; one-line TrtbenchError if it is not one."""
-    torch = import_torch()
     path = Path(path)
     if not path.is_file():
         raise TrtbenchError(f"checkpoint {path} does not exist",
@@ -154,6 +153,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise TrtbenchError(f"{path} is not a trtbench checkpoint (not a torch zip archive: truncated, "
                             "or another kind of file)",
                             hint="re-create it with: trtbench train SPEC --data-dir DIR --out FILE")
+    torch = import_torch()
     try:
         payload = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types (pickle, zip, runtime) for a bad file

@@ -122,7 +122,8 @@ def accuracy(model: Any, x: Any, y: Any) -> float:
 
 
 def train(spec: NetSpec, data_dir: Optional[Path] = None, config: TrainConfig = TrainConfig(),
-          progress: Optional[Callable[[Progress], None]] = None, data: Optional[MnistData] = None) -> TrainResult:
+          progress: Optional[Callable[[Progress], None]] = None,
+          data: Optional[MnistData] = None) -> TrainResult:
     """Train `spec` on MNIST; return the best-validating model and the training record."""
     from trtbench.torchnet import build_model, import_torch
 
@@ -166,7 +167,7 @@ def train(spec: NetSpec, data_dir: Optional[Path] = None, config: TrainConfig = 
     times: Dict[str, Optional[float]] = {_key(t): None for t in config.targets}
     checks: List[Dict[str, Any]] = []
     epochs_log: List[Dict[str, Any]] = []
-    best = (-1.0, 0, None)  # (accuracy, epoch, state)
+    best: Tuple[float, int, Optional[Dict[str, Any]]] = (-1.0, 0, None)  # (accuracy, epoch, weights)
     stop_reason = f"ran all {config.epochs} epochs"
     last_acc: Optional[float] = None
 
@@ -175,7 +176,8 @@ def train(spec: NetSpec, data_dir: Optional[Path] = None, config: TrainConfig = 
         t0 = time.perf_counter()
         acc = accuracy(model, xv, yv)
         eval_seconds += time.perf_counter() - t0
-        checks.append({"epoch": round(epoch - 1 + batch / batches, 4), "batches": (epoch - 1) * batches + batch,
+        checks.append({"epoch": round(epoch - 1 + batch / batches, 4),
+                       "batches": (epoch - 1) * batches + batch,
                        "train_seconds": round(train_seconds, 3), "val_accuracy": acc})
         for target in config.targets:
             if acc >= target and times[_key(target)] is None:
@@ -212,7 +214,8 @@ def train(spec: NetSpec, data_dir: Optional[Path] = None, config: TrainConfig = 
                                   last_acc, event))
         last_acc = validate(epoch, batches)
         epochs_log.append({"epoch": epoch, "train_loss": round(loss_sum / max(1, seen), 5),
-                           "val_accuracy": last_acc, "epoch_train_seconds": round(train_seconds - epoch_t0, 3),
+                           "val_accuracy": last_acc,
+                           "epoch_train_seconds": round(train_seconds - epoch_t0, 3),
                            "train_seconds": round(train_seconds, 3)})
         if progress is not None:
             progress(Progress(epoch, config.epochs, batches, batches, loss_sum / max(1, seen), train_seconds,

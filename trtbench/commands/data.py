@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             Path(args.json).write_text(text)
     if args.json != "-":
-        t = console.table(f"MNIST in {mnist.resolve_dir(args.dir)}", ["file", "found", "shape", "bytes", "content"],
-                          right=["bytes"])
+        t = console.table(f"MNIST in {mnist.resolve_dir(args.dir)}",
+                          ["file", "found", "shape", "bytes", "content"], right=["bytes"])
         for s in statuses:
             content = s.problem or ("original MNIST" if s.canonical else "differs from the original MNIST")
             t.add_row(s.name, s.path.name if s.path else "missing", "x".join(map(str, s.shape)) or "-",
@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         broken = [s.name for s in statuses if s.path is not None and s.problem]
         from trtbench.errors import TrtbenchError
 
-        raise TrtbenchError(f"MNIST in {directory} is incomplete: "
-                            + "; ".join(x for x in (f"missing {', '.join(missing)}" if missing else "",
-                                                    f"unreadable {', '.join(broken)}" if broken else "") if x),
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unreadable {', '.join(broken)}"] if broken else [])
+        raise TrtbenchError(f"MNIST in {directory} is incomplete: {'; '.join(problems)}",
                             hint=f"download them with: trtbench data fetch {directory}")
     return 0

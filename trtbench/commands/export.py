@@ -17,7 +17,8 @@ EXAMPLE = "trtbench export c3d20-f3n1024 --out c3d20-f3n1024.onnx"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL.pt|SPEC",
-                        help="a checkpoint from 'trtbench train', or a spec (exported untrained, weights seeded)")
+                        help="a checkpoint from 'trtbench train', or a spec (exported untrained, "
+                        "weights seeded)")
     parser.add_argument("--out", type=Path, help="ONNX file to write (default: NAME.onnx)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--no-verify", action="store_true",
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             compared += f"; accuracy on those tiles {100 * ort['accuracy_on_tiles']:.1f} %"
     state = "trained" if result.trained else "untrained (random weights, for timing only)"
     console.stdout().print(
-        f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, {checks['nodes']} nodes, "
-        f"{checks['input']} -> {checks['output']}\n"
+        f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, "
+        f"{checks['nodes']} nodes, {checks['input']} -> {checks['output']}\n"
         f"ONNX checker and shape inference passed; {compared}", markup=False, highlight=False)
     return 0

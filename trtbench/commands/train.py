@@ -19,28 +19,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from trtbench.train import TrainConfig
 
     d = TrainConfig()
-    parser.add_argument("spec", metavar="SPEC", help="a name like c3d20-f3n1024, a bundled spec, or a .toml file")
+    parser.add_argument("spec", metavar="SPEC",
+                        help="a name like c3d20-f3n1024, a bundled spec, or a .toml file")
     parser.add_argument("--data-dir", type=Path, help="folder of the four MNIST IDX files "
                         "(default: $TRTBENCH_DATA_DIR)")
-    parser.add_argument("--epochs", type=int, default=d.epochs, help=f"at most this many epochs (default {d.epochs})")
+    parser.add_argument("--epochs", type=int, default=d.epochs,
+                        help=f"at most this many epochs (default {d.epochs})")
     parser.add_argument("--out", type=Path, help="checkpoint to write (default: SPECNAME.pt); the "
                         "training record goes beside it as SPECNAME.train.json")
     parser.add_argument("--lr", type=float, default=d.lr, help=f"SGD learning rate (default {d.lr})")
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
     parser.add_argument("--weight-decay", type=float, default=d.weight_decay,
                         help=f"L2 coefficient on the weights (default {d.weight_decay})")
-    parser.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (default 0: plain SGD)")
+    parser.add_argument("--momentum", type=float, default=d.momentum,
+                        help="SGD momentum (default 0: plain SGD)")
     parser.add_argument("--patience", type=int, default=d.patience,
-                        help=f"stop after this many epochs without a better validation accuracy (default {d.patience})")
+                        help="stop after this many epochs without a better validation accuracy "
+                        f"(default {d.patience})")
     parser.add_argument("--validation", type=int, default=d.validation,
                         help=f"tiles of the training file held out to validate (default {d.validation})")
     parser.add_argument("--checks-per-epoch", type=int, default=d.checks_per_epoch,
-                        help=f"validation checks an epoch until 97 %% is reached (default {d.checks_per_epoch})")
+                        help=f"validation checks an epoch until 97 %% is reached "
+                        f"(default {d.checks_per_epoch})")
     parser.add_argument("--limit", type=int, help="train on only the first N training tiles (a quick look)")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"default {d.seed}")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the CPUs this process may use)")
+    parser.add_argument("--threads", type=int,
+                        help="torch CPU threads (default: the CPUs this process may use)")
     parser.add_argument("--device", default=d.device, help="cpu or cuda (default cpu)")
-    parser.add_argument("--json", metavar="FILE|-", help="also write the training record here ('-' for stdout)")
+    parser.add_argument("--json", metavar="FILE|-",
+                        help="also write the training record here ('-' for stdout)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     _write_json(record, str(record_path))
     if args.json:
         _write_json(record, args.json)
-    console.info(f"{record['stop_reason']}; best validation accuracy {100 * record['best_val_accuracy']:.2f} % "
-                 f"(epoch {record['best_epoch']}); wrote {out} and {record_path}")
+    console.info(f"{record['stop_reason']}; best validation accuracy "
+                 f"{100 * record['best_val_accuracy']:.2f} % (epoch {record['best_epoch']}); "
+                 f"wrote {out} and {record_path}")
     if args.json != "-":
         _print_table2(record)
     return 0
@@ -86,8 +94,8 @@ def _print_table2(record: Dict[str, Any]) -> None:
         t.add_row(row.network, row.source, *times, acc)
     console.stdout().print(t)
     host = record["host"]
-    console.info(f"trtbench: {record['train_seconds']:.1f} s training + {record['eval_seconds']:.1f} s validation "
-                 f"on {host['gpu'] or host['processor']}, {host['threads']} threads, load before "
+    console.info(f"trtbench: {record['train_seconds']:.1f} s training + {record['eval_seconds']:.1f} s "
+                 f"validation on {host['gpu'] or host['processor']}, {host['threads']} threads, load before "
                  f"{host['load_average_1min']}; times exclude validation checks")
 
 
@@ -101,7 +109,7 @@ class _progress_bar:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("loss {task.fields[loss]}  val {task.fields[val]}"),
                             TimeElapsedColumn(), console=console.stderr(), transient=True)
-        self.task: Optional[int] = None
+        self.task: Optional[Any] = None  # a rich TaskID
         self.epoch = 0
 
     def __enter__(self) -> Callable[[Any], None]:
@@ -125,8 +133,8 @@ class _progress_bar:
         self.bar.update(self.task, completed=p.batch, loss=f"{p.loss:.4f}", val=val)
         if p.event == "epoch":
             self.bar.console.print(f"epoch {p.epoch}: validation accuracy {val}, training loss {p.loss:.4f}, "
-                                   f"{p.train_seconds:.1f} s of training so far", markup=False, highlight=False,
-                                   soft_wrap=True)
+                                   f"{p.train_seconds:.1f} s of training so far",
+                                   markup=False, highlight=False, soft_wrap=True)
 
 
 def _write_json(payload: Any, target: str) -> None:
