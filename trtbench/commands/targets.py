@@ -87,12 +87,16 @@ def _show(args: argparse.Namespace, target: Any) -> int:
         m = console.table("Power modes (nvpmodel; match by name, ids differ per JetPack)",
                           ["id", "name", "W", "GPU max MHz", "default", "status", "source"], right=["id", "W"])
         for mode in target.power_modes:
-            m.add_row(str(mode.id), mode.name, console.fmt(mode.watts), console.fmt(mode.gpu_max_mhz),
+            m.add_row(str(mode.id), mode.name, _g(mode.watts), _g(mode.gpu_max_mhz),
                       "yes" if mode.default else "", mode.status, mode.source)
         out.print(m)
     elif target.power_note:
         out.print(f"power modes: {target.power_note}", markup=False)
     return 0
+
+
+def _g(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def _host(args: argparse.Namespace, targets: dict) -> int:
