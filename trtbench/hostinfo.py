@@ -4,8 +4,8 @@ Engines are built for one GPU and one TensorRT release, so `trtbench build --tar
 this host with the target profile (`host_matches`). Jetson facts come from files under a root
 folder (``/`` normally, a fixture tree in tests): ``/proc/device-tree/model``,
 ``/proc/device-tree/compatible``, ``/etc/nv_tegra_release``, ``/proc/meminfo``. Discrete GPUs are
-asked through NVML (``pynvml`` from nvidia-ml-py), else torch.cuda when torch is already
-installed, else ``nvidia-smi``.
+asked through NVML (``pynvml`` from nvidia-ml-py), else ``nvidia-smi``, else torch.cuda when
+torch is installed (not on a Jetson, whose device tree already gives the compute capability).
 """
 from __future__ import annotations
 
@@ -268,7 +268,10 @@ def detect_host(root: Path = Path("/"), probe: bool = True) -> HostInfo:
     read_jetson(Path(root), host)
     if not probe:
         return host
-    for source, ask in (("nvml", _gpu_from_nvml), ("torch", _gpu_from_torch), ("nvidia-smi", _gpu_from_nvidia_smi)):
+    probes = [("nvml", _gpu_from_nvml), ("nvidia-smi", _gpu_from_nvidia_smi)]
+    if not (host.is_jetson and host.compute_capability):  # importing torch on a Jetson takes seconds
+        probes.append(("torch", _gpu_from_torch))
+    for source, ask in probes:
         found = ask()
         if found:
             host.gpu_name, cc = found
