@@ -13,8 +13,8 @@ from trtbench.errors import TrtbenchError
 from trtbench.hostinfo import HostInfo
 from trtbench.targets import get_target
 from trtbench.trt_build import (BuildRequest, build_metadata, check_batch_range, check_dla, check_precision,
-                                features_for, metadata_path, precision_flags, read_metadata, read_model_input,
-                                write_metadata)
+                                metadata_path, read_metadata, read_model_input, write_metadata)
+from trtbench.trt_features import features_for, precision_flags
 
 
 def make_onnx(path: Path, batch="N", relu_only=True) -> Path:

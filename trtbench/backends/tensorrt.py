@@ -1,7 +1,7 @@
 """The TensorRT backend: run and profile a serialized engine (``.plan``) in-process.
 
 Written against shared/docs/tensorrt-api.md and feature-detected through
-`trtbench.trt_build.features_for` (8.0/8.2 bindings + execute_async_v2, 8.5+ tensor API +
+`trtbench.trt_features.features_for` (8.0/8.2 bindings + execute_async_v2, 8.5+ tensor API +
 execute_async_v3). Timing uses CUDA events with no profiler attached; the profiling pass attaches
 a deliberately trivial `IProfiler` (TensorRT 8.0/8.2 abort the process if a Python exception
 escapes its callback) and, where the version has it, sets ``enqueue_emits_profile = False`` and
@@ -82,7 +82,8 @@ class TensorRTSession:
 
         from trtbench.cuda import load_cuda
         from trtbench.targets import version_tuple
-        from trtbench.trt_build import features_for, read_metadata
+        from trtbench.trt_build import read_metadata
+        from trtbench.trt_features import features_for
 
         self.trt = trt
         self.features = features_for(version_tuple(trt.__version__))
