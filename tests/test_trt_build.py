@@ -195,3 +195,24 @@ def test_api_build_tensorrt_8(tmp_path):
 @needs_trt
 def test_api_build_tensorrt_10_or_11(tmp_path):
     _real_build(tmp_path, lambda major: major >= 10)
+
+
+def test_script_runs_end_to_end_with_a_stand_in_trtexec(tmp_path):
+    """TRTBENCH_FORCE=1 past the device check; a test-only trtexec stand-in (8.2.1) logs its argv."""
+    make_onnx(tmp_path / "m.onnx")
+    _script(tmp_path, "tx1")
+    stub = tmp_path / "fake-trtexec"
+    stub.write_text(f"#!/usr/bin/env bash\necho '&&&& RUNNING TensorRT.trtexec [TensorRT v8201] # trtexec'\n"
+                    f"echo \"$*\" >> {tmp_path}/calls.txt\n")
+    stub.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "TRTEXEC": str(stub), "TRTBENCH_FORCE": "1"}
+    res = subprocess.run(["bash", str(tmp_path / "tx1.sh")], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    calls = (tmp_path / "calls.txt").read_text().splitlines()
+    assert calls[0] == "--help" and "--saveEngine=m.tx1.fp16.plan" in calls[1] and "--loadEngine=" in calls[2]
+    assert (tmp_path / "trtbench-tx1-m" / "build.log").is_file()
+    assert (tmp_path / "trtbench-tx1-m" / "b1024" / "run.log").is_file()
+    assert "trtbench import-trtexec --profile trtbench-tx1-m/b1024/profile.json" in res.stdout
+    stub.write_text(stub.read_text().replace("v8201", "v100300"))  # a TensorRT 10.3 trtexec
+    res = subprocess.run(["bash", str(tmp_path / "tx1.sh")], capture_output=True, text=True, env=env, timeout=60)
+    assert "trtexec is TensorRT 10.3, this script was written for 8.2" in res.stderr
