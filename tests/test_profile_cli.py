@@ -123,3 +123,32 @@ def test_spec_on_torch_cpu(cli, tmp_path: Path) -> None:
     assert record["backend"] == "torch" and record["model"]["spec"]["fc"] == [32]
     assert {"conv", "pool", "fc", "elementwise"} <= set(record["categories"])
     assert {"conv1.conv", "pool", "out", "softmax"} <= {layer["name"] for layer in record["layers"]}
+
+
+def test_ctrl_c_keeps_finished_batches_and_no_half_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    net = foreign_net(tmp_path / "net.onnx")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "trtbench", "profile", str(net), "--backend", "onnxruntime",
+                             "--batch", "2,20000", "--iterations", "500", "--loops", "50", "--threads", "1",
+                             "--db", "runs.db"], cwd=str(tmp_path), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "batch 20,000" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    with sqlite3.connect(str(tmp_path / "runs.db")) as db:
+        assert [row[0] for row in db.execute("SELECT batch FROM runs")] == [2]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
