@@ -7,6 +7,7 @@ profiler enabled (its trace has ``cat: "Node"`` events named ``<node>_kernel_tim
 """
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import json
 import os
@@ -47,6 +48,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
     """
     nodes = [e for e in events if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX)]
     windows = _run_windows(events)
+    starts = [start for start, _ in windows]
     totals: Dict[Tuple[str, str], float] = {}
     info: Dict[Tuple[str, str], Tuple[str, str]] = {}
     seen: Dict[Tuple[str, str], int] = {}
@@ -58,8 +60,8 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
         key = (str(event["name"])[: -len(KERNEL_SUFFIX)] or f"{op_type}_{index or '?'}", index)
         if windows:
             ts = float(event["ts"])
-            run = next((i for i, (start, end) in enumerate(windows) if start <= ts <= end), None)
-            if run is None:
+            run = bisect.bisect_right(starts, ts) - 1
+            if run < 0 or ts > windows[run][1]:
                 continue
         else:
             run = seen.get(key, 0)
