@@ -158,3 +158,22 @@ def test_predict_direct_and_scaled_by_rooflines():
     with pytest.raises(TrtbenchError):
         costmodel.predict([fs], spec, 1024, "gpu-z", get_target)
     assert math.isfinite(scaled.to_dict()["tiles_per_ms"])
+
+
+def test_relative_weighting_and_the_repeat_spread():
+    rng = np.random.default_rng(3)
+    recs = []
+    for p in study_points():
+        f = costmodel.study_features(p.spec)
+        for _ in range(2):  # every point measured twice, 10 % multiplicative noise
+            recs.append(record(p.spec, 1024, truth(f, STUDY) * (1 + 0.1 * rng.standard_normal())))
+    rel = costmodel.fit_records(recs, "study", 1024, weighting="relative")
+    ab = costmodel.fit_records(recs, "study", 1024, weighting="absolute")
+    assert rel.total.weighting == "relative" and ab.total.weighting == "absolute"
+    # relative errors are what MAPE measures: fitting them does at least as well in sample
+    assert rel.total.in_sample_mape <= ab.total.in_sample_mape + 1e-9
+    assert rel.repeated_points == len({p.spec.name for p in study_points()})
+    assert 3 < rel.repeat_mape < 10  # |x - mean| of two 10 % draws averages ~0.8 * 10 / sqrt(2)
+    with pytest.raises(TrtbenchError):
+        costmodel.fit_equation("study", "total", [costmodel.study_features(p.spec) for p in study_points()],
+                               [1.0] * len(study_points()), weighting="sideways")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +42,18 @@ def fill(db: Path, device_name: str, speed: float, run_id: str, seed: int = 0) -
             save(p, [fake_record(p, device_name, speed, rng)])
 
 
-@pytest.fixture
-def study_db(tmp_path: Path) -> Path:
-    db = tmp_path / "runs.db"
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("template") / "runs.db"
     fill(db, "cpu-a", 1.0, "20261122T000000-aaaaaa")
+    return db
+
+
+@pytest.fixture
+def study_db(template_db: Path, tmp_path: Path) -> Path:
+    """A database holding one synthetic run of the whole study sweep (a copy per test)."""
+    db = tmp_path / "runs.db"
+    shutil.copyfile(template_db, db)
     return db
 
 

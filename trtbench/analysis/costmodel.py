@@ -136,8 +136,14 @@ def nnls(a: np.ndarray, b: np.ndarray, max_iter: Optional[int] = None) -> np.nda
     return x
 
 
-def solve(x: np.ndarray, y: np.ndarray, nonnegative: bool = True) -> np.ndarray:
-    """Coefficients of y ≈ x·c, columns scaled to unit norm first (features span 10 decades)."""
+def solve(x: np.ndarray, y: np.ndarray, nonnegative: bool = True, relative: bool = False) -> np.ndarray:
+    """Coefficients of y ≈ x·c, columns scaled to unit norm first (features span 10 decades).
+
+    `relative`: minimise the relative errors Σ((x·c − y)/y)² instead of the absolute ones, so
+    points of 0.01 ms/tile count as much as points of 1 ms/tile (y must be positive).
+    """
+    if relative:
+        x, y = x / y[:, None], np.ones_like(y)
     scale = np.linalg.norm(x, axis=0)
     scale[scale == 0] = 1.0
     xs = x / scale
@@ -151,7 +157,8 @@ def r_squared(y: np.ndarray, predicted: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
 
 
-def kfold_mape(x: np.ndarray, y: np.ndarray, k: int = 5, nonnegative: bool = True, seed: int = 0) -> float:
+def kfold_mape(x: np.ndarray, y: np.ndarray, k: int = 5, nonnegative: bool = True, seed: int = 0,
+               relative: bool = False) -> float:
     """Mean absolute percentage error of predictions for held-out points (k-fold, shuffled)."""
     n = len(y)
     k = max(2, min(k, n))
@@ -160,7 +167,7 @@ def kfold_mape(x: np.ndarray, y: np.ndarray, k: int = 5, nonnegative: bool = Tru
     for fold in range(k):
         test = order[fold::k]
         train = np.setdiff1d(order, test)
-        coef = solve(x[train], y[train], nonnegative)
+        coef = solve(x[train], y[train], nonnegative, relative)
         errors[test] = np.abs(x[test] @ coef - y[test]) / np.abs(y[test])
     return float(100.0 * np.mean(errors))
 
@@ -179,6 +186,7 @@ class Fit:
     folds: int
     points: int
     in_sample_mape: float = 0.0
+    weighting: str = "relative"  # least squares on relative or absolute errors
 
     def predict(self, features: Mapping[str, float]) -> float:
         return float(sum(c * features.get(name, 0.0) for name, c in self.coefficients.items()))
@@ -197,6 +205,10 @@ class FitSet:
     total: Fit
     categories: Dict[str, Fit] = field(default_factory=dict)
     specs: List[str] = field(default_factory=list)
+    # the spread of repeated measurements of one (network, batch) point, as a MAPE against their
+    # mean: the floor no model can go below (None when no point was measured twice)
+    repeat_mape: Optional[float] = None
+    repeated_points: int = 0
 
     def features(self, spec: NetSpec, batch: int) -> Dict[str, float]:
         return FEATURE_FUNCTIONS[self.model](spec, batch)
@@ -252,9 +264,17 @@ def spec_of(record: RunRecord) -> Optional[NetSpec]:
     return parse_name(record.model_name)
 
 
+WEIGHTINGS = ("relative", "absolute")
+
+
 def fit_equation(model: str, target: str, rows: Sequence[Dict[str, float]], y: Sequence[float],
-                 nonnegative: bool = True, folds: int = 5, names: Optional[Sequence[str]] = None) -> Fit:
-    """Fit y ≈ Σ c·feature over `rows` (feature dicts); report R² and k-fold MAPE."""
+                 nonnegative: bool = True, folds: int = 5, names: Optional[Sequence[str]] = None,
+                 weighting: str = "relative") -> Fit:
+    """Fit y ≈ Σ c·feature over `rows` (feature dicts); report R² and k-fold MAPE.
+
+    ``weighting="relative"`` (least squares on relative errors) suits times spanning decades;
+    points with y ≤ 0 are then left out of the fit.
+    """
     names = tuple(names or model_features(model, None if target == "total" else target))
     # drop features that never vary from zero in these points (no information, no coefficient)
     used = [n for n in names if n == "overhead" or any(abs(r.get(n, 0.0)) > 0 for r in rows)]
@@ -265,17 +285,25 @@ def fit_equation(model: str, target: str, rows: Sequence[Dict[str, float]], y: S
             f"{len(yv)} points are too few to fit {len(used)} coefficients of the {model} model ({target})",
             hint="run more of the sweep, or pick a model with fewer terms (--model general/study)",
         )
-    coef = solve(x, yv, nonnegative)
-    predicted = x @ coef
+    if weighting not in WEIGHTINGS:
+        raise TrtbenchError(f"unknown weighting '{weighting}'", hint=f"use one of: {', '.join(WEIGHTINGS)}")
+    relative = weighting == "relative"
     positive = yv > 0
+    if relative and positive.sum() < len(used) + 1:
+        raise TrtbenchError(f"too few positive times to fit the {model} model ({target}) on relative errors",
+                            hint="use absolute weighting")
+    coef = solve(x[positive], yv[positive], nonnegative, True) if relative else solve(x, yv, nonnegative)
+    predicted = x @ coef
     in_mape = float(100 * np.mean(np.abs(predicted[positive] - yv[positive]) / yv[positive])) if positive.any() else math.nan
-    mape = kfold_mape(x[positive], yv[positive], folds, nonnegative) if positive.sum() > len(used) + 1 else math.nan
+    mape = (kfold_mape(x[positive], yv[positive], folds, nonnegative, relative=relative)
+            if positive.sum() > len(used) + 1 else math.nan)
     return Fit(model, target, {n: float(c) for n, c in zip(used, coef)}, r_squared(yv, predicted), mape,
-               min(folds, int(positive.sum())), len(yv), in_mape)
+               min(folds, int(positive.sum())), len(yv), in_mape, weighting)
 
 
 def fit_records(records: Sequence[RunRecord], model: str = "study", batch: Optional[int] = None,
-                nonnegative: bool = True, folds: int = 5, min_category_share: float = 0.01) -> FitSet:
+                nonnegative: bool = True, folds: int = 5, min_category_share: float = 0.01,
+                weighting: str = "relative") -> FitSet:
     """Fit `model` to records of ONE backend and device; per category too where records have them.
 
     Several records of the same spec and batch (repeats, resumed sweeps) are averaged first so a
@@ -310,17 +338,21 @@ def fit_records(records: Sequence[RunRecord], model: str = "study", batch: Optio
         totals.append(float(np.mean([r.ms_per_tile for r in rs])))
         for cat in {c for r in rs for c in r.categories}:
             cats.setdefault(cat, []).append(float(np.mean([r.categories.get(cat, 0.0) / r.batch for r in rs])))
-    total = fit_equation(model, "total", rows, totals, nonnegative, folds)
+    total = fit_equation(model, "total", rows, totals, nonnegative, folds, weighting=weighting)
+    spreads = [abs(r.ms_per_tile - m) / m for rs in groups.values() if len(rs) > 1
+               for m in [float(np.mean([x.ms_per_tile for x in rs]))] for r in rs if m > 0]
+    repeated = sum(1 for rs in groups.values() if len(rs) > 1)
     per_cat: Dict[str, Fit] = {}
     for cat, values in cats.items():
         # fit only categories present at every point and worth at least 1% of the time
         if len(values) != len(rows) or sum(values) < min_category_share * sum(totals):
             continue
         try:
-            per_cat[cat] = fit_equation(model, cat, rows, values, nonnegative, folds)
+            per_cat[cat] = fit_equation(model, cat, rows, values, nonnegative, folds, weighting=weighting)
         except TrtbenchError:
             continue
-    return FitSet(model, backend, device, device_name, precision, batch, total, per_cat, sorted(specs))
+    return FitSet(model, backend, device, device_name, precision, batch, total, per_cat, sorted(specs),
+                  float(100 * np.mean(spreads)) if spreads else None, repeated)
 
 
 # ---- prediction ----------------------------------------------------------------------------

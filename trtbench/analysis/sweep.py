@@ -136,9 +136,10 @@ def plan_sweep(sweep: Sweep, groups: Optional[Sequence[str]] = None, order: str 
 
 # ---- sweep runs ------------------------------------------------------------------------------
 
-def config_tag(backend: str, device: str, precision: str) -> str:
-    """The ``sweep_config`` tag: runs of one sweep on different backends/devices never mix."""
-    return f"{backend}/{device}/{precision}"
+def config_tag(backend: str, device: str, precision: str, threads: Optional[int] = None) -> str:
+    """The ``sweep_config`` tag: runs of one sweep on different backends/devices/precisions (or
+    CPU thread counts, when set) are never resumed into each other."""
+    return f"{backend}/{device}/{precision}" + (f"/threads{threads}" if threads else "")
 
 
 def new_run_id() -> str:

@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=None,
                         help="only runs at this batch (default: 1024 for the study model, every batch for general)")
     parser.add_argument("--folds", type=int, default=5, help="folds for the out-of-sample MAPE (default: 5)")
+    parser.add_argument("--weighting", default="relative", choices=costmodel.WEIGHTINGS,
+                        help="least squares on relative errors (default: times span decades) or absolute ones")
     parser.add_argument("--free", action="store_true", help="allow negative coefficients (plain least squares)")
     parser.add_argument("--save", type=Path, default=None, help="write the fit(s) to this file for 'trtbench predict --fit'")
     parser.add_argument("--db", type=Path, default=None, help="database file (default: TRTBENCH_DB or ./trtbench.db)")
@@ -88,10 +90,11 @@ def by_config(records: Sequence[Any]) -> Dict[Tuple[str, str, str, str], List[An
     return groups
 
 
-def fit_all(records: Sequence[Any], model: str, batch: Optional[int], folds: int, nonnegative: bool) -> List[costmodel.FitSet]:
+def fit_all(records: Sequence[Any], model: str, batch: Optional[int], folds: int, nonnegative: bool,
+            weighting: str = "relative") -> List[costmodel.FitSet]:
     if batch is None and model == "study":
         batch = 1024
-    return [costmodel.fit_records(rs, model, batch, nonnegative=nonnegative, folds=folds)
+    return [costmodel.fit_records(rs, model, batch, nonnegative=nonnegative, folds=folds, weighting=weighting)
             for rs in by_config(records).values()]
 
 
@@ -103,7 +106,7 @@ def render(fits: Sequence[costmodel.FitSet]) -> None:
     out = console.stdout()
     for fs in fits:
         where = f"{fs.backend} on {fs.device} ({fs.device_name or '?'}), {fs.precision}"
-        at = f"batch {fs.batch}" if fs.batch else "all batches"
+        at = (f"batch {fs.batch}" if fs.batch else "all batches") + f", {fs.total.weighting} least squares"
         t = console.table(f"{fs.model} model, ms/tile, {where}, {at}: {fs.total.points} points",
                           ["term", "coefficient", "meaning"], right=["coefficient"])
         names = costmodel.STUDY_DESCRIPTIONS if fs.model == "study" else {}
@@ -117,6 +120,10 @@ def render(fits: Sequence[costmodel.FitSet]) -> None:
             terms = " + ".join(f"{c:.2g}·{n}" if n != "overhead" else f"{c:.2g}" for n, c in f.coefficients.items() if c)
             q.add_row(f.target, str(f.points), f"{f.r2:.3f}", _pct(f.in_sample_mape), _pct(f.mape), terms)
         out.print(q)
+        if fs.repeat_mape is not None:
+            console.info(f"repeat spread: {fs.repeated_points} points were measured more than once; their "
+                         f"measurements differ from their mean by {fs.repeat_mape:.1f} % on average (a floor "
+                         "for any model's MAPE; a noisy machine raises it)")
 
 
 def write_json(payload: Any, target: str) -> None:
@@ -129,7 +136,7 @@ def write_json(payload: Any, target: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     records = load_records(args)
-    fits = fit_all(records, args.model, args.batch, args.folds, not args.free)
+    fits = fit_all(records, args.model, args.batch, args.folds, not args.free, args.weighting)
     payload = [f.to_dict() for f in fits]
     if args.save:
         write_json(payload, str(args.save))

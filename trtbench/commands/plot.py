@@ -88,21 +88,43 @@ def sweep_figures(args: argparse.Namespace) -> List[Path]:
 
 
 def category_figures(args: argparse.Namespace) -> List[Path]:
+    """Stacked time per category at --batch: one figure per sweep group (the study's per-operation
+    figures), or one for --runs."""
     from trtbench.render import plots
 
-    records, label = _records_for_categories(args)
+    if args.runs:
+        from trtbench.runref import load_runs
+
+        records = load_runs(args.runs, args.db or env.db_path())
+        return [_category_figure(records, args.batch, "runs", "", args.out / f"runs-categories-b{args.batch}.png")]
+    run = args.sweep_run[0] if args.sweep_run else None
+    sweep, results = _sweep_results(args, run)
+    written = []
+    for group in sweep.groups:
+        records = [r.record for r in results if r.tags.get("group") == group.name]
+        if any(r.batch == args.batch and r.categories for r in records):
+            out = args.out / f"{plots.safe_name(sweep.name)}-{group.name}-categories-b{args.batch}.png"
+            written.append(_category_figure(records, args.batch, sweep.name, group.title, out))
+    if not written:
+        raise TrtbenchError(f"no runs at batch {args.batch} with per-category times", hint="pick another --batch")
+    return written
+
+
+def _category_figure(records: Sequence[Any], batch: int, label: str, title: str, out: Path) -> Path:
+    from trtbench.render import plots
+
     cells: Dict[str, List[Mapping[str, float]]] = {}
     for r in records:
-        if r.categories and r.batch == args.batch:
+        if r.categories and r.batch == batch:
             cells.setdefault(r.model_name, []).append({c: 1e3 * ms / r.batch for c, ms in r.categories.items()})
     if not cells:
-        raise TrtbenchError(f"no runs at batch {args.batch} with per-category times", hint="pick another --batch")
+        raise TrtbenchError(f"no runs at batch {batch} with per-category times", hint="pick another --batch")
     rows = []
     for name in sorted(cells, key=_spec_order):
         cats = sorted({c for d in cells[name] for c in d})
         rows.append((name, {c: sum(d.get(c, 0.0) for d in cells[name]) / len(cells[name]) for c in cats}))
-    title = f"time per tile by category, batch {args.batch} ({label})\n{_subtitle(records)}"
-    return [plots.category_bars(rows, title, args.out / f"{plots.safe_name(label)}-categories-b{args.batch}.png")]
+    heading = f"{title or label}: time per tile by category (profiling pass), batch {batch}\n{_subtitle(records)}"
+    return plots.category_bars(rows, heading, out)
 
 
 def _spec_order(name: str) -> Tuple[Any, ...]:
@@ -113,16 +135,6 @@ def _spec_order(name: str) -> Tuple[Any, ...]:
         return (1, name)
     f = spec.family
     return (0, f["conv_layers"], f["depth"], f["fc_layers"], f["neurons"])
-
-
-def _records_for_categories(args: argparse.Namespace) -> Tuple[List[Any], str]:
-    from trtbench.runref import load_runs
-
-    if args.runs:
-        return load_runs(args.runs, args.db or env.db_path()), "runs"
-    run = args.sweep_run[0] if args.sweep_run else None
-    sweep, results = _sweep_results(args, run)
-    return [r.record for r in results], sweep.name
 
 
 def speedup_figure(args: argparse.Namespace) -> List[Path]:

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     sweep = load_sweep(Path(args.sweep_file))
     plan = sweeps.plan_sweep(sweep, _groups(args.groups), args.order, args.seed, args.iterations, args.loops)
     db = args.db or env.db_path()
-    config = sweeps.config_tag(args.backend, args.device, args.precision)
+    config = sweeps.config_tag(args.backend, args.device, args.precision, args.threads)
     keys = [p.key for p in plan.points]
     if args.dry_run:
         done: set = set()
@@ -183,8 +183,12 @@ def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepP
         record.notes.append(f"sweep {plan.sweep.name} run {run_id} point {point.key}")
         return [record]
 
+    tty = console.stderr().is_terminal
+
     def advance(finished: int, total_points: int, point: SweepPoint, seconds: float) -> None:
         progress.update(task, advance=weights[point.key], points=f"{finished}/{total_points}")
+        if not tty:  # a log file gets one line a point instead of a live bar
+            console.info(f"[{finished}/{total_points}] {point.key}: {seconds:.1f} s")
 
     try:
         with progress:
