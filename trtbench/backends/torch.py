@@ -16,6 +16,7 @@ kernel is charged to the module range and the aten op that launched it (the trac
 """
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import json
 import os
@@ -72,23 +73,40 @@ def _outermost(spans: List[_Span]) -> List[_Span]:
     return out
 
 
-def _innermost(spans: List[_Span], tid: Any, ts: float) -> Optional[_Span]:
-    best = None
-    for span in spans:
-        if span.start > ts:
-            break
-        if span.contains(tid, ts) and (best is None or span.end - span.start <= best.end - best.start):
-            best = span
-    return best
+class _Index:
+    """Spans per thread, for "which span contains this instant" by bisection.
 
+    Meant for spans that do not nest within one thread (iterations, leaf-module ranges,
+    outermost ops): the candidate is the last span starting at or before the instant, and a
+    few before it in case of overlaps.
+    """
 
-def _first_containing(spans: List[_Span], tid: Any, ts: float) -> Optional[_Span]:
-    for span in spans:
-        if span.start > ts:
-            break
-        if span.contains(tid, ts):
-            return span
-    return None
+    LOOKBACK = 4
+
+    def __init__(self, spans: List[_Span]) -> None:
+        self.by_tid: Dict[Any, Tuple[List[float], List[_Span]]] = {}
+        for span in spans:  # already sorted by start
+            starts, items = self.by_tid.setdefault(span.tid, ([], []))
+            starts.append(span.start)
+            items.append(span)
+
+    def find(self, tid: Any, ts: float) -> Optional[_Span]:
+        """The innermost span of thread `tid` containing `ts`, or None."""
+        if tid not in self.by_tid:
+            return None
+        starts, items = self.by_tid[tid]
+        last = bisect.bisect_right(starts, ts) - 1
+        best = None
+        for i in range(last, max(last - self.LOOKBACK, -1), -1):
+            span = items[i]
+            if span.start <= ts <= span.end and (best is None or span.end - span.start < best.end - best.start):
+                best = span
+        return best
+
+    def encloses(self, inner: _Span) -> Optional[_Span]:
+        """The span containing all of `inner`, or None."""
+        span = self.find(inner.tid, inner.start)
+        return span if span is not None and inner.end <= span.end else None
 
 
 def _layer_label(span: _Span) -> Tuple[str, str]:
@@ -144,9 +162,10 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
     layers = [s for s in iterations if s.name.startswith(LAYER_PREFIX)]
     ops = _spans(events, "cpu_op")
     top_ops = _outermost(ops)
+    window_index, layer_index, op_index = _Index(windows), _Index(layers), _Index(top_ops)
 
     def in_window(tid: Any, ts: float) -> bool:
-        return any(w.contains(tid, ts) for w in windows)
+        return window_index.find(tid, ts) is not None
 
     totals = _Totals()
     device_events = [e for e in events if e.get("ph") == "X" and e.get("cat") in DEVICE_CATS]
@@ -173,7 +192,7 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             tid, ts = launch
             if not in_window(tid, ts):
                 continue
-            op_span = _first_containing(top_ops, tid, ts)
+            op_span = op_index.find(tid, ts)
             if e.get("cat") == "gpu_memcpy":
                 op_cat = TRANSFER
             elif e.get("cat") == "gpu_memset":
@@ -183,7 +202,7 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             else:
                 op_cat = torch_ops.categorize_kernel(kernel)
                 fallback += 1
-            layer_span = _innermost(layers, tid, ts)
+            layer_span = layer_index.find(tid, ts)
             if layer_span is not None:
                 name, cls = _layer_label(layer_span)
                 totals.add(name, dur, torch_ops.categorize_module(cls), cls, op_cat)
@@ -195,20 +214,18 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             notes.append(f"{fallback} device events had no launching op; categorised by kernel name")
     else:
         for span in layers:
-            if not in_window(span.tid, span.start):
-                continue
-            name, cls = _layer_label(span)
-            totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), cls, OTHER)
-            for op in top_ops:  # evidence for a module class no table knows
-                if op.tid == span.tid and span.start <= op.start and op.end <= span.end:
-                    totals.vote(name, torch_ops.categorize_op(op.name), op.end - op.start)
+            if in_window(span.tid, span.start):
+                name, cls = _layer_label(span)
+                totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), cls, OTHER)
         for op in top_ops:
             if not in_window(op.tid, op.start):
                 continue
-            if any(s.tid == op.tid and s.start <= op.start and op.end <= s.end for s in layers):
-                continue
             category = torch_ops.categorize_op(op.name)
-            totals.add(op.name, op.end - op.start, category, op.name, category)
+            owner = layer_index.encloses(op)
+            if owner is not None:  # evidence for a module class no table knows
+                totals.vote(_layer_label(owner)[0], category, op.end - op.start)
+            else:
+                totals.add(op.name, op.end - op.start, category, op.name, category)
     count = len(windows)
     result_layers = []
     unknown: List[str] = []
