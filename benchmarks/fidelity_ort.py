@@ -1,9 +1,10 @@
 """Fidelity: does trtbench measure the same throughput as a bare onnxruntime loop?
 
 Times a plain ``session.run`` loop (what a user writes with no tool) and trtbench's `measure()`
-on the same ONNX model, batch and thread count, in the same process, alternating the two a few
-rounds so drift affects both alike. Prints both tiles/ms and their ratio; the target is within
-5 % (ratio 0.95-1.05).
+(timing pass only) on the same ONNX model, batch and thread count, in one process. Both sessions are
+loaded and warmed once; then one bare loop and one `measure()` loop of the same length alternate in
+ABBA order for ``--pairs`` pairs, so changes in machine load hit both alike. Prints both medians in
+tiles/ms and the median of the paired ratios; the target is within 5 % (0.95-1.05).
 
     python3 benchmarks/fidelity_ort.py c1d20-f1n1024 --batch 1024 --threads 2
 """
@@ -14,7 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 import numpy as np
 
@@ -26,67 +27,69 @@ from trtbench.measure import measure  # noqa: E402
 from trtbench.modelsource import onnx_file, resolve_model  # noqa: E402
 
 
-def bare_loop(path: Path, batch: int, iterations: int, loops: int, threads: int) -> float:
-    """tiles/ms of a plain session.run loop: median loop time, after a short warm-up."""
-    import onnxruntime as ort
+class BareLoop:
+    """What a user writes: an InferenceSession and a timed loop of session.run."""
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    x = np.random.default_rng(0).random((batch, 1, 28, 28), dtype=np.float32)
-    for _ in range(5):
-        session.run(None, {name: x})
-    loop_ms: List[float] = []
-    for _ in range(loops):
+    def __init__(self, path: Path, batch: int, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.name = self.session.get_inputs()[0].name
+        self.x = np.random.default_rng(0).random((batch, 1, 28, 28), dtype=np.float32)
+        self.batch = batch
+
+    def loop(self, iterations: int) -> float:
+        """tiles/ms of one loop of `iterations` runs, timed as a whole."""
         start = time.perf_counter()
         for _ in range(iterations):
-            session.run(None, {name: x})
-        loop_ms.append((time.perf_counter() - start) * 1000.0)
-    return batch * iterations / statistics.median(loop_ms)
-
-
-def trtbench_measure(text: str, batch: int, iterations: int, loops: int, threads: int, cache: Path) -> float:
-    model = resolve_model(text, cache)
-    session = get("onnxruntime").load(model, LoadOptions(device="cpu", threads=threads))
-    try:
-        record = measure(session, model, batch, iterations=iterations, loops=loops, warmup=5, profile=False)
-    finally:
-        session.close()
-    return record.tiles_per_ms
+            self.session.run(None, {self.name: self.x})
+        return self.batch * iterations / ((time.perf_counter() - start) * 1000.0)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default="c1d20-f1n1024", help="spec name or .onnx file")
     parser.add_argument("--batch", type=int, default=1024)
-    parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--loops", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=20, help="runs per loop")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=4, help="paired rounds of bare and trtbench (ABBA order)")
+    parser.add_argument("--pairs", type=int, default=8, help="paired loops (bare, trtbench) in ABBA order")
     parser.add_argument("--cache-dir", type=Path, default=Path(".trtbench") / "onnx")
     args = parser.parse_args()
-    path = onnx_file(resolve_model(args.model, args.cache_dir))
-    bare, tool = [], []
-    for round_ in range(args.rounds):  # ABBA order, so a slow drift hits both alike
-        steps = ("bare", "tool") if round_ % 2 == 0 else ("tool", "bare")
-        for step in steps:
+
+    model = resolve_model(args.model, args.cache_dir)
+    bare = BareLoop(onnx_file(model), args.batch, args.threads)
+    session: Any = get("onnxruntime").load(model, LoadOptions(device="cpu", threads=args.threads))
+    for _ in range(5):  # warm both the same way
+        bare.session.run(None, {bare.name: bare.x})
+    session.set_batch(args.batch)
+    session.run_timed(5)
+
+    bare_tpm: List[float] = []
+    tool_tpm: List[float] = []
+    for pair in range(args.pairs):
+        order = ("bare", "tool") if pair % 2 == 0 else ("tool", "bare")
+        for step in order:
             if step == "bare":
-                bare.append(bare_loop(path, args.batch, args.iterations, args.loops, args.threads))
+                bare_tpm.append(bare.loop(args.iterations))
             else:
-                tool.append(trtbench_measure(args.model, args.batch, args.iterations, args.loops, args.threads,
-                                             args.cache_dir))
-    ratios = [t / b for t, b in zip(tool, bare)]
-    print(f"model {args.model}, batch {args.batch}, {args.threads} threads, "
-          f"{args.rounds} rounds x {args.loops} loops x {args.iterations} iterations")
-    print(f"bare session.run loop : {statistics.median(bare):8.3f} tiles/ms   "
-          f"(rounds: {', '.join(f'{v:.3f}' for v in bare)})")
-    print(f"trtbench measure()    : {statistics.median(tool):8.3f} tiles/ms   "
-          f"(rounds: {', '.join(f'{v:.3f}' for v in tool)})")
+                record = measure(session, model, args.batch, iterations=args.iterations, loops=1, warmup=0,
+                                 profile=False)
+                tool_tpm.append(record.tiles_per_ms)
+    session.close()
+
+    ratios = [t / b for t, b in zip(tool_tpm, bare_tpm)]
     ratio = statistics.median(ratios)
-    print(f"ratio trtbench / bare : {ratio:.3f}  median of paired rounds "
-          f"({', '.join(f'{r:.3f}' for r in ratios)}); {'within' if abs(ratio - 1) <= 0.05 else 'OUTSIDE'} 5 %")
+    print(f"model {args.model}, batch {args.batch}, {args.threads} threads, "
+          f"{args.pairs} pairs of loops x {args.iterations} runs")
+    print(f"bare session.run loop : {statistics.median(bare_tpm):8.3f} tiles/ms  "
+          f"(loops: {', '.join(f'{v:.2f}' for v in bare_tpm)})")
+    print(f"trtbench measure()    : {statistics.median(tool_tpm):8.3f} tiles/ms  "
+          f"(loops: {', '.join(f'{v:.2f}' for v in tool_tpm)})")
+    print(f"ratio trtbench / bare : {ratio:.3f} (median of pairs: {', '.join(f'{r:.3f}' for r in ratios)}); "
+          f"{'within' if abs(ratio - 1) <= 0.05 else 'OUTSIDE'} 5 %")
     return 0
 
 
