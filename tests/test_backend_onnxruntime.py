@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtbench.backends.base import LoadOptions
+from trtbench.backends.base import LoadOptions, ModelSource
 from trtbench.backends.onnxruntime import parse_trace
 from trtbench.errors import TrtbenchError
 
@@ -135,9 +135,7 @@ def test_unsupported_options_are_user_errors(tmp_path: Path, ort_backend) -> Non
 
 # ---- the registry -------------------------------------------------------------------------
 
-def _source(kind: str) -> "ModelSource":
-    from trtbench.backends.base import ModelSource
-
+def _source(kind: str) -> ModelSource:
     return ModelSource(path=Path(f"m.{kind}"), kind=kind, name="m")
 
 
@@ -165,3 +163,14 @@ def test_auto_choice_says_why(ort_backend) -> None:
         assert backend.name == "onnxruntime" and "auto" in reason and "tensorrt" in reason
     with pytest.raises(TrtbenchError, match="engine plan"):
         backends.choose("onnxruntime", _source("plan"))
+
+
+def test_auto_on_cuda_without_a_gpu_backend_is_a_user_error(ort_backend) -> None:
+    import onnxruntime
+
+    from trtbench import backends
+
+    if backends.is_available("tensorrt") or "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("a GPU backend is installed here")
+    with pytest.raises(TrtbenchError, match="--device cuda"):
+        backends.choose("auto", _source("onnx"), device="cuda")  # no spec: torch cannot rebuild it

@@ -7,7 +7,7 @@ imported only when a backend is asked for, and a backend whose package is missin
 from __future__ import annotations
 
 import importlib
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from trtbench.backends.base import Backend, ModelSource
 from trtbench.errors import TrtbenchError
@@ -62,12 +62,25 @@ def get(name: str) -> Backend:
     return backend
 
 
-def choose(name: str, model: ModelSource) -> Tuple[Backend, str]:
+def _ort_has_cuda() -> bool:
+    import onnxruntime
+
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+
+
+def _torch_has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def choose(name: str, model: ModelSource, device: Optional[str] = None) -> Tuple[Backend, str]:
     """The backend to use and one line saying what was picked and why.
 
-    ``auto`` picks TensorRT when it imports and the model is ONNX or an engine plan, the torch
-    backend for a torch checkpoint when torch imports, and onnxruntime on the CPU otherwise. An
-    engine plan can only run on TensorRT.
+    ``auto`` picks TensorRT when it imports and the model is ONNX or an engine plan. Otherwise, on
+    the CPU: the torch backend for a torch checkpoint, else onnxruntime. With ``device="cuda"``:
+    onnxruntime when it has the CUDA provider, else torch when it sees a GPU and the model has a
+    spec. An engine plan can only run on TensorRT.
     """
     if name != AUTO:
         backend = get(name)
@@ -79,13 +92,21 @@ def choose(name: str, model: ModelSource) -> Tuple[Backend, str]:
         return get("tensorrt"), "backend tensorrt (auto: the model is a TensorRT engine plan)"
     if is_available("tensorrt"):
         return get("tensorrt"), "backend tensorrt (auto: tensorrt imports here)"
+    rebuildable = model.kind == "checkpoint" or bool(model.spec)
+    if device == "cuda":
+        if is_available("onnxruntime") and _ort_has_cuda():
+            return get("onnxruntime"), "backend onnxruntime with CUDA (auto: tensorrt is not installed)"
+        if rebuildable and is_available("torch") and _torch_has_cuda():
+            return get("torch"), "backend torch on CUDA (auto: neither tensorrt nor onnxruntime-gpu is installed)"
+        raise TrtbenchError("--device cuda: no installed backend can run this model on a GPU here",
+                            hint="install tensorrt or onnxruntime-gpu, or use --device cpu")
     if model.kind == "checkpoint" and is_available("torch"):
         return get("torch"), "backend torch (auto: tensorrt is not installed; the model is a torch checkpoint)"
     if is_available("onnxruntime"):
         return get("onnxruntime"), "backend onnxruntime on the CPU (auto: tensorrt is not installed)"
-    if is_available("torch"):
+    if rebuildable and is_available("torch"):
         return get("torch"), "backend torch on the CPU (auto: neither tensorrt nor onnxruntime is installed)"
     raise TrtbenchError(
-        "no backend is installed: trtbench needs tensorrt, onnxruntime or torch to run a model",
+        "no backend is installed that can run this model: trtbench needs tensorrt, onnxruntime or torch",
         hint="install one with: pip install 'trtbench[ort]'",
     )

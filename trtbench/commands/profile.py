@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     batches = parse_batches(args.batch)
     _check_counts(args)
     model = resolve_model(args.model, args.cache_dir)
-    backend, reason = choose(args.backend, model)
+    backend, reason = choose(args.backend, model, args.device)
     console.info(f"trtbench: {reason}")
     device = args.device or ("cuda" if backend.name in ("tensorrt", "trtexec") else "cpu")
     options = LoadOptions(device=device, precision=args.precision, threads=args.threads,
