@@ -158,3 +158,18 @@ def test_a_real_two_point_sweep_on_onnxruntime_and_its_resume(cli, tmp_path):
         records = store.find(tags={"sweep": "tiny", "sweep_run": summary["run"]})
         assert sorted(r.batch for r in records) == [16, 32]
         assert all(r.categories for r in records)
+
+
+@pytest.mark.slow
+def test_sweep_train_records_time_to_accuracy_rows(cli, tmp_path, mnist_dir):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("torch")
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text('kind = "sweep"\nname = "tiny"\n[[group]]\nname = "g"\nneurons = [32]\ndepth = [2]\nbatch = [16]\n')
+    out = cli("sweep", tiny, "--iterations", "1", "--loops", "1", "--db", tmp_path / "t.db", "--train",
+              "--data-dir", mnist_dir, "--epochs", "1", "--train-limit", "2000", "--json", "-")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(Path(json.loads(out.stdout)["train_json"]).read_text())
+    assert rows["kind"] == "trtbench-sweep-training" and list(rows["rows"]) == ["c1d2-f1n32"]
+    row = rows["rows"]["c1d2-f1n32"]
+    assert set(row["times_to_accuracy"]) == {"90", "95", "97"} and 0 < row["test_accuracy"] <= 1

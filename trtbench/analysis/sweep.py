@@ -340,13 +340,14 @@ class TrainRows:
     KIND = "trtbench-sweep-training"
 
     def __init__(self, path: Any, data_dir: Any = None, epochs: int = 1, sweep_run: str = "",
-                 train: Optional[Callable[..., Any]] = None) -> None:
+                 train: Optional[Callable[..., Any]] = None, limit: Optional[int] = None) -> None:
         import json
         from pathlib import Path
 
         self.path = Path(path)
         self.data_dir = data_dir
         self.epochs = epochs
+        self.limit = limit
         self.sweep_run = sweep_run
         self._train = train
         self.rows: Dict[str, Any] = {}
@@ -370,7 +371,7 @@ class TrainRows:
             from trtbench.train import train as train_spec
 
             def train(s: Any) -> Dict[str, Any]:
-                return train_spec(s, self.data_dir, TrainConfig(epochs=self.epochs)).record
+                return train_spec(s, self.data_dir, TrainConfig(epochs=self.epochs, limit=self.limit)).record
         self.rows[spec.name] = train(spec)
         self._write()
         return self.rows[spec.name]

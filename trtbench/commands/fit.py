@@ -48,19 +48,16 @@ def sweep_name(text: str) -> str:
 
 
 def load_records(args: argparse.Namespace) -> List[Any]:
-    """The records the options select (from the database, or JSON files for --runs)."""
+    """The records the options select: a sweep's saved points, named runs (ids or JSON files), or
+    every run in the database; then narrowed by --backend and --device-name."""
     from trtbench.analysis import sweep as sweeps
-    from trtbench.record import read_records
-    from trtbench.store import Store
+    from trtbench.runref import load_runs, open_existing
 
     db = args.db or env.db_path()
-    files = [r for r in (args.runs or []) if r.endswith(".json")]
-    ids = [r for r in (args.runs or []) if not r.endswith(".json")]
-    records: List[Any] = [rec for f in files for rec in read_records(Path(f))]
-    if args.sweep or ids or not files:
-        if not db.is_file():
-            raise TrtbenchError(f"database {db} does not exist", hint="give one with --db FILE, or run a sweep first")
-        with Store(db) as store:
+    if args.runs:
+        records = load_runs(args.runs, db)
+    else:
+        with open_existing(db) as store:
             if args.sweep:
                 name = sweep_name(args.sweep)
                 run_id = args.sweep_run
@@ -68,11 +65,9 @@ def load_records(args: argparse.Namespace) -> List[Any]:
                     run_id = sweeps.latest_run(sweeps.sweep_results(store, name, backend=args.backend,
                                                                     device_name=args.device_name))
                 results = sweeps.sweep_results(store, name, run_id, backend=args.backend, device_name=args.device_name)
-                records += [r.record for r in results]
-            elif ids:
-                records += [store.get(i) for i in ids]
+                records = [r.record for r in results]
             else:
-                records += store.find(backend=args.backend, device_name=args.device_name)
+                records = store.find(backend=args.backend, device_name=args.device_name)
     if args.backend:
         records = [r for r in records if r.backend == args.backend]
     if args.device_name:

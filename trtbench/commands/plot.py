@@ -154,8 +154,8 @@ def speedup_figure(args: argparse.Namespace) -> List[Path]:
     else:
         raise TrtbenchError("plot speedup needs two sides: --runs A B, or --sweep NAME --sweep-run RUN_A RUN_B")
     speed, overall, matched = sweeps.speedups(a, b)
-    title = (f"speedup of {_subtitle(b)} over {_subtitle(a)}\n"
-             f"{matched} matched (network, batch) points")
+    title = (f"speedup of B over A, {matched} matched (network, batch) points\n"
+             + f"A = {names[0]}: {_subtitle(a)}"[:90] + "\n" + f"B = {names[1]}: {_subtitle(b)}"[:90])
     out = args.out / f"speedup-{plots.safe_name(str(names[0]))[:24]}-{plots.safe_name(str(names[1]))[:24]}.png"
     return [plots.speedup_bars(speed, title, out, overall)]
 

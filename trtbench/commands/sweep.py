@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", action="store_true", help="also train each network and record its time to accuracy")
     parser.add_argument("--data-dir", type=Path, default=None, help="MNIST folder for --train (default: TRTBENCH_DATA_DIR)")
     parser.add_argument("--epochs", type=int, default=1, help="training epochs for --train (default: 1)")
+    parser.add_argument("--train-limit", type=int, default=None,
+                        help="--train on only the first N training tiles (a quick look, not the study's method)")
     parser.add_argument("--train-json", type=Path, default=None,
                         help="where --train writes its rows (default: <db>.<sweep>-train.json beside the database)")
     resume = parser.add_mutually_exclusive_group()
@@ -201,4 +203,5 @@ def _train_setup(args: argparse.Namespace, db: Path, sweep_name: str, run_id: st
     if not args.train:
         return None
     path = args.train_json or db.with_name(f"{db.stem}.{sweep_name}-train.json")
-    return sweeps.TrainRows(path, data_dir=args.data_dir or env.data_dir(), epochs=args.epochs, sweep_run=run_id)
+    return sweeps.TrainRows(path, data_dir=args.data_dir or env.data_dir(), epochs=args.epochs, sweep_run=run_id,
+                            limit=args.train_limit)
