@@ -152,8 +152,11 @@ def test_a_real_two_point_sweep_on_onnxruntime_and_its_resume(cli, tmp_path):
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
     assert summary["ran"] == 2 and summary["points"] == 2
+    assert summary["sessions_loaded"] == 1  # both batches of the one network share a session
     again = cli(*args, "--new")
     assert json.loads(again.stdout)["ran"] == 2
+    other = cli(*args, "--resume", summary["run"], "--threads", "1")
+    assert other.returncode == 2 and "not onnxruntime/cpu/fp32/threads1" in other.stderr
     with Store(tmp_path / "t.db") as store:
         records = store.find(tags={"sweep": "tiny", "sweep_run": summary["run"]})
         assert sorted(r.batch for r in records) == [16, 32]

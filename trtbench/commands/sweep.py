@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from trtbench import env
 from trtbench.analysis import sweep as sweeps
@@ -101,6 +101,10 @@ def _resolve_run(args: argparse.Namespace, store: Any, sweep_name: str, config: 
         if args.resume not in known:
             raise TrtbenchError(f"sweep {sweep_name} has no run {args.resume} in {store.path}",
                                 hint=f"runs: {', '.join(known) or 'none'}; or start one with --new")
+        if args.resume not in sweeps.run_ids(store, sweep_name, config):
+            configs = store.tag_values("sweep_config", sweep=sweep_name, sweep_run=args.resume)
+            raise TrtbenchError(f"sweep run {args.resume} ran on {', '.join(sorted(configs))}, not {config}",
+                                hint="give the same --backend/--device/--precision/--threads, or start one with --new")
         return str(args.resume)
     if not args.new:
         found = sweeps.latest_unfinished_run(store, sweep_name, config, keys)
@@ -139,10 +143,11 @@ def run(args: argparse.Namespace) -> int:
                         else f"{len(keys)} points") + f"; results in {db}")
         tags = {"sweep": sweep.name, "sweep_run": run_id, "sweep_config": config}
         train_rows = _train_setup(args, db, sweep.name, run_id)
-        outcome = _run_with_progress(args, store, plan, run_id, done, tags, train_rows)
+        outcome, loads = _run_with_progress(args, store, plan, run_id, done, tags, train_rows)
     summary = {
         "sweep": sweep.name, "run": run_id, "config": config, "db": str(db), "points": len(keys),
         "ran": len(outcome.ran), "skipped": len(outcome.skipped), "seconds": round(outcome.seconds, 1),
+        "sessions_loaded": loads,
         "points_run": [{"point": r.point.key, "seconds": round(r.seconds, 2),
                         "tiles_per_ms": r.records[0].tiles_per_ms if r.records else None} for r in outcome.ran],
     }
@@ -160,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepPlan, run_id: str, done: set,
-                       tags: Dict[str, str], train_rows: Any) -> sweeps.SweepOutcome:
+                       tags: Dict[str, str], train_rows: Any) -> Tuple[sweeps.SweepOutcome, int]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from trtbench.measure import measure
@@ -194,7 +199,8 @@ def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepP
 
     try:
         with progress:
-            return sweeps.run_points(plan, run_id, done, measure_point, sweeps.store_saver(store, tags), advance)
+            outcome = sweeps.run_points(plan, run_id, done, measure_point, sweeps.store_saver(store, tags), advance)
+        return outcome, cache.loads
     finally:
         cache.close()
 
