@@ -131,3 +131,12 @@ def test_cli_errors_are_one_line_exit_2(cli, tmp_path, args, words):
     assert result.returncode == 2
     assert result.stderr.startswith("trtbench: error:") and len(result.stderr.strip().splitlines()) == 1
     assert words in result.stderr
+
+
+@pytest.mark.gpu
+def test_tiny_training_on_a_gpu(data):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    result = train(resolve_spec("c1d5-f1n32"), config=TrainConfig(epochs=1, device="cuda", **TINY), data=data)
+    assert result.record["test_accuracy"] > 0.5 and result.record["host"]["gpu"]
+    assert next(result.model.parameters()).device.type == "cpu"  # returned ready to save and export
