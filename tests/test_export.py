@@ -129,3 +129,24 @@ def test_cli_errors_are_one_line_exit_2(cli, tmp_path, args, words):
     assert result.returncode == 2
     assert result.stderr.startswith("trtbench: error:") and len(result.stderr.strip().splitlines()) == 1
     assert words in result.stderr
+
+
+@pytest.mark.slow
+def test_falls_back_to_the_new_exporter_when_the_old_one_fails(tmp_path, monkeypatch):
+    """If a later torch drops the TorchScript exporter, the torch.export-based one still works."""
+    import functools
+
+    real = torch.onnx.export
+
+    @functools.wraps(real)
+    def without_old_exporter(*args, **kwargs):
+        if kwargs.get("dynamo") is False:
+            raise RuntimeError("the TorchScript exporter was removed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", without_old_exporter)
+    result = export.export_onnx(resolve_spec("c1d5-f1n32"), tmp_path / "m.onnx")
+    assert result.checks["exporter"].startswith("dynamo") and "was removed" in result.checks["exporter"]
+    assert result.checks["dynamic_batch"] and result.checks["softmax"]
+    if "onnxruntime" in result.checks and "relative_error" in result.checks["onnxruntime"]:
+        assert result.checks["onnxruntime"]["relative_error"] <= 1e-4

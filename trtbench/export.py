@@ -14,6 +14,7 @@ per-layer profiles need; the torch.export-based exporter (the default since torc
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import warnings
@@ -73,7 +74,8 @@ def export_onnx(source: Union[NetSpec, Path], out: Path, opset: int = 17, verify
         if verify:
             checks["onnxruntime"] = _verify(net, out, spec, norm, data_dir, trained)
     except Exception:
-        out.unlink()
+        if out.exists():
+            out.unlink()
         raise
     return ExportResult(out, spec, trained, checks)
 
@@ -84,21 +86,28 @@ def _export(net: Any, spec: NetSpec, out: Path, opset: int) -> str:
     example = torch.zeros(2, spec.input_channels, spec.input_size, spec.input_size)
     names: Dict[str, Any] = {"input_names": [INPUT_NAME], "output_names": [OUTPUT_NAME],
                              "opset_version": opset}
+    legacy = dict(names)
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        legacy["dynamo"] = False  # torch >= 2.5 has both; older torch (a Jetson's) only the old one
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the old exporter's deprecation notice
-            torch.onnx.export(net, (example,), str(out), dynamo=False, do_constant_folding=True,
+            torch.onnx.export(net, (example,), str(out), do_constant_folding=True,
                               dynamic_axes={INPUT_NAME: {0: BATCH_AXIS}, OUTPUT_NAME: {0: BATCH_AXIS}},
-                              **names)
+                              **legacy)
         return "torchscript"
     except Exception as exc:  # noqa: BLE001 - any failure of the old path: try the new one
         if "opset" in str(exc).lower():
             raise TrtbenchError(f"cannot export {spec.name} at opset {opset}: {str(exc).splitlines()[0]}",
                                 hint="choose another --opset (17 is the default)") from None
         legacy_error = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if "dynamo" not in legacy:
+            raise TrtbenchError(f"ONNX export of {spec.name} failed: {legacy_error}") from None
     batch = torch.export.Dim(BATCH_AXIS, min=1)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        chatter = io.StringIO()  # the new exporter reports each of its steps
+        with warnings.catch_warnings(), contextlib.redirect_stdout(chatter), \
+                contextlib.redirect_stderr(chatter):
             warnings.simplefilter("ignore")
             torch.onnx.export(net, (example,), str(out), dynamo=True,
                               dynamic_shapes={"input": {0: batch}}, **names)

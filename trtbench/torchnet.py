@@ -21,6 +21,7 @@ missing.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import zipfile
 from collections import OrderedDict
@@ -155,7 +156,10 @@ def load_checkpoint(path: Path) -> Checkpoint:
                             hint="re-create it with: trtbench train SPEC --data-dir DIR --out FILE")
     torch = import_torch()
     try:
-        payload = torch.load(str(path), map_location="cpu", weights_only=True)
+        # weights_only (torch >= 1.13) refuses anything but tensors and plain types: a checkpoint
+        # cannot run code. Older torch (an old Jetson's) loads without it.
+        safe = {"weights_only": True} if "weights_only" in inspect.signature(torch.load).parameters else {}
+        payload = torch.load(str(path), map_location="cpu", **safe)
     except Exception as exc:  # torch raises many types (pickle, zip, runtime) for a bad file
         text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         raise TrtbenchError(f"{path} is not a readable trtbench checkpoint "
