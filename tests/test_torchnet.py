@@ -70,7 +70,9 @@ def test_with_softmax_shares_weights_and_gives_probabilities():
     probs = classifier(x)
     torch.testing.assert_close(probs.sum(dim=1), torch.ones(4))
     torch.testing.assert_close(probs, torch.softmax(model(x), dim=1))
-    assert classifier.conv1 is model.conv1
+    assert classifier.conv1 is model.conv1 and classifier.fc1.linear is model.fc1.linear
+    assert not any(isinstance(m, torch.nn.Dropout) for m in classifier.modules())
+    assert set(classifier.state_dict()) == set(model.state_dict())
 
 
 def test_impossible_spec_is_a_user_error():

@@ -13,6 +13,7 @@ flatten    Flatten (a reshape, not a spec layer)       /flatten/Flatten
 fcJ        ``linear`` + ``relu`` + ``drop`` (Dropout)  /fcJ/linear/Gemm, /fcJ/relu/Relu
 out        Linear to the classes (logits)              /out/Gemm
 softmax    only in `with_softmax` (inference, export)  /softmax/Softmax
+           which also leaves out the dropout
 =========  ==========================================  ==============================
 
 Dropout is active only in training mode. torch is imported inside the functions, so importing
@@ -92,13 +93,23 @@ def _build(spec: NetSpec, nn: Any) -> Any:
 
 
 def with_softmax(model: Any) -> Any:
-    """The same layers (shared, not copied) followed by a ``softmax`` child: outputs probabilities.
+    """The inference network: the same layers (shared, not copied) without dropout, then ``softmax``.
 
-    The study's network ends in softmax, so exports and inference use this form.
+    The study's network ends in softmax, so exports and inference use this form. Dropout does
+    nothing outside training; leaving it out keeps it from showing up as a layer in profiles.
+    The weights keep their names (``fc1.linear.weight``), so state dicts fit both forms.
     """
     torch = import_torch()
-    children = [(name, child) for name, child in model.named_children() if name != "softmax"]
-    out = torch.nn.Sequential(OrderedDict(children + [("softmax", torch.nn.Softmax(dim=1))]))
+    nn = torch.nn
+    children = []
+    for name, child in model.named_children():
+        if name == "softmax":
+            continue
+        if isinstance(child, nn.Sequential) and any(isinstance(m, nn.Dropout) for m in child.children()):
+            child = nn.Sequential(OrderedDict(
+                (n, m) for n, m in child.named_children() if not isinstance(m, nn.Dropout)))
+        children.append((name, child))
+    out = nn.Sequential(OrderedDict(children + [("softmax", nn.Softmax(dim=1))]))
     out.train(model.training)
     return out
 
