@@ -87,8 +87,44 @@ def test_untested_findings_say_what_they_need():
     assert f.linear_model(None).verdict == f.UNTESTED
 
 
-def test_drift_and_fit_verdicts():
-    assert f.allocation_drift({"drift": False, "loops": 200}).verdict == f.DOES_NOT_HOLD
-    assert f.allocation_drift({"drift": True, "drifted_part": "alloc"}).verdict == f.HOLDS
-    assert f.linear_model({"r2": 0.98, "mape": 0.08, "n": 140}).verdict == f.HOLDS
-    assert f.linear_model({"r2": 0.5, "mape": 0.6}).verdict == f.DOES_NOT_HOLD
+def _drift_json(alloc_growth: float, compute_growth: float = 0.0) -> dict:
+    """A `trtbench drift --json` payload from the real analysis of per-loop series."""
+    import random
+
+    from trtbench.analysis.drift import analyse_parts
+
+    rng = random.Random(1)
+    alloc = [2.0 + alloc_growth * i + rng.gauss(0, 0.02) for i in range(200)]
+    compute = [50.0 + compute_growth * i + rng.gauss(0, 0.3) for i in range(200)]
+    parts = {"alloc": alloc, "compute": compute, "total": [a + c for a, c in zip(alloc, compute)]}
+    report = analyse_parts(parts, direction="up")
+    return {**report.to_dict(), "source": {"loops": 200}, "series": parts}
+
+
+def test_allocation_drift_verdicts_from_drift_analysis():
+    grows = f.allocation_drift(_drift_json(alloc_growth=0.05))  # allocation +10 ms over 200 loops
+    assert grows.verdict == f.HOLDS, grows.measured
+    assert grows.figures["drifted"][0] == "alloc"
+    steady = f.allocation_drift(_drift_json(alloc_growth=0.0))
+    assert steady.verdict == f.DOES_NOT_HOLD and "no drift" in steady.measured
+    compute_only = f.allocation_drift(_drift_json(alloc_growth=0.0, compute_growth=0.05))
+    assert compute_only.verdict == f.DOES_NOT_HOLD and "compute" in compute_only.measured
+
+
+def test_linear_model_verdicts_from_saved_fits():
+    from trtbench.analysis import costmodel
+
+    def study_cost(spec: NetSpec) -> float:  # ms/tile made of the study's own terms
+        x = costmodel.study_features(spec)
+        return 1e-3 + 6.6e-11 * x["fc_n2"] + 3e-8 * x["conv_out_d2"] / 400 + 2e-8 * x["conv_in"]
+
+    specs = [NetSpec.study(1, 20, k, n) for k in range(1, 6) for n in (128, 256, 512, 1024, 2048)]
+    specs += [NetSpec.study(m, d, 1, 1024) for m in range(2, 6) for d in (5, 10, 20, 40, 80)]
+    recs = [run(s, 1024, study_cost(s)) for s in specs]
+    good = f.linear_model(costmodel.fit_records(recs, "study", 1024).to_dict())
+    assert good.verdict == f.HOLDS, good.measured
+    assert good.figures["r2"] > 0.99
+    # the same networks with times that swing 10x either way: the model cannot describe them
+    scrambled = [run(s, 1024, study_cost(s) * (3.0 if i % 2 else 0.3)) for i, s in enumerate(specs)]
+    bad = f.linear_model(costmodel.fit_records(scrambled, "study", 1024).to_dict())
+    assert bad.verdict != f.HOLDS, bad.measured

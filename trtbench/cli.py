@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "plot",
     "drift",
     "telemetry",
+    "study",
 )
 
 

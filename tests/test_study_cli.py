@@ -1,0 +1,108 @@
+"""`trtbench study` end to end on small sweep files: every step runs for real (onnxruntime on the
+CPU, torch training on real MNIST), the report judges the eight findings from what was saved, and
+a second invocation finds every step done."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import has_module
+
+pytestmark = pytest.mark.skipif(not (has_module("onnxruntime") and has_module("torch")),
+                                reason="needs onnxruntime and torch")
+
+MINI = """kind = "sweep"
+name = "mini-study"
+[defaults]
+conv_layers = 1
+depth = 5
+fc_layers = 1
+neurons = 128
+batch = 64
+[[group]]
+name = "fc-batch"
+title = "FC layers x batch"
+fc_layers = [1, 2]
+batch = [16, 64]
+[[group]]
+name = "fc-neurons"
+title = "FC layers x neurons"
+fc_layers = [1, 2, 3]
+neurons = [64, 128]
+[[group]]
+name = "conv-depth"
+title = "conv layers x depth"
+conv_layers = [1, 2, 3]
+depth = [5, 10]
+"""
+
+NEURONS = """kind = "sweep"
+name = "mini-neurons"
+[defaults]
+conv_layers = 1
+depth = 5
+fc_layers = 1
+neurons = 128
+batch = 64
+[[group]]
+name = "neurons"
+title = "neurons on and off multiples of 128"
+neurons = [100, 128]
+"""
+
+
+def _study_args(tmp_path: Path, mnist_dir: Path, *extra: str) -> list:
+    (tmp_path / "mini.toml").write_text(MINI)
+    (tmp_path / "neurons.toml").write_text(NEURONS)
+    return ["study", "--out", "out", "--threads", "1", "--sweep-file", "mini.toml", "--neurons-file", "neurons.toml",
+            "--iterations", "2", "--loops", "2", "--data-dir", str(mnist_dir), "--epochs", "1",
+            "--train-limit", "300", "--drift-loops", "12", "--drift-iterations", "1", "--drift-batch", "16", *extra]
+
+
+def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir):
+    done = cli(*_study_args(tmp_path, mnist_dir), timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "out"
+    report = (out / "report.md").read_text()
+    findings = json.loads((out / "findings.json").read_text())
+    assert [f["number"] for f in findings] == list(range(1, 9))
+    for f in findings:
+        assert f"| {f['number']} | {f['claim']} | **{f['verdict']}** |" in report
+    by_number = {f["number"]: f for f in findings}
+    # the fit, the drift check and training ran, so their findings are judged, not left untested
+    assert by_number[8]["verdict"] != "not tested" and "R²" in by_number[8]["measured"]
+    assert by_number[7]["verdict"] != "not tested" and "12 loops" in by_number[7]["measured"]
+    assert by_number[6]["verdict"] == "not tested"  # one device, no --baseline
+    # the Table-2 networks were trained (on 300 tiles) and their records are in the report
+    for name in ("c5d20-f1n1024", "c1d20-f5n1024", "c3d20-f3n1024"):
+        record = json.loads((out / "train" / f"{name}.train.json").read_text())
+        assert record["data"]["train"] == 300
+        assert name in report
+    assert "(18 measured points)" in report  # fc-batch 2x2, fc-neurons 3x2, conv-depth 3x2, neurons 2
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert any(n.startswith("mini-study-") for n in figures) and any(n.startswith("mini-neurons-") for n in figures)
+    assert "drift-drift.png" in figures
+    for name in figures:
+        assert f"(figures/{name})" in report
+    commands = (out / "commands.txt").read_text().splitlines()
+    assert commands[0].startswith("trtbench sweep mini.toml") and any(c.startswith("trtbench drift") for c in commands)
+
+    again = cli(*_study_args(tmp_path, mnist_dir), timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count("already done") == len(commands)
+
+    rebuilt = cli("study", "--out", "out", "--report-only", "--title", "Rebuilt")
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert (out / "report.md").read_text().startswith("# Rebuilt")
+
+
+def test_study_refuses_bad_input_in_one_line(cli, tmp_path):
+    no_data = cli("study", "--out", "o", "--skip", "sweep,neurons,drift,fit,plot", env={"TRTBENCH_DATA_DIR": ""})
+    assert no_data.returncode == 2
+    assert "needs MNIST" in no_data.stderr and "Traceback" not in no_data.stderr
+    bad_skip = cli("study", "--out", "o", "--skip", "sweeps")
+    assert bad_skip.returncode == 2 and "unknown step sweeps" in bad_skip.stderr
+    empty = cli("study", "--out", "o", "--report-only")
+    assert empty.returncode == 2 and "holds no study runs" in empty.stderr
