@@ -76,3 +76,18 @@ def test_documented_commands_run(doc: Path, tmp_path: Path):
         # `trtbench drift` exits 1 when it finds drift: that is a result, not a failure
         ok = result.returncode == 0 or (words[1] == "drift" and result.returncode == 1)
         assert ok, f"{doc.name}: `{command}` exited {result.returncode}:\n{result.stderr[-2000:]}"
+
+
+def test_every_command_is_documented_with_its_example():
+    """docs/commands.md lists every subcommand with the example its --help shows; the README's
+    table names every subcommand."""
+    from trtbench.cli import _load_commands
+
+    page = (REPO / "docs" / "commands.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    for module in _load_commands():
+        assert f"| `{module.NAME}` |" in page, f"docs/commands.md does not list {module.NAME}"
+        first_example = module.EXAMPLE.split("   |   ")[0].strip()
+        assert f"`{first_example}`" in page, f"docs/commands.md lacks {module.NAME}'s example {first_example!r}"
+        assert f"`trtbench {module.NAME}" in readme or f"`{module.NAME}`" in readme, \
+            f"README's command table does not name {module.NAME}"

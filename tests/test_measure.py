@@ -108,3 +108,41 @@ def test_bad_counts_are_user_errors() -> None:
     session = ScriptedSession(warm=[], timed=[1.0], layers=[])
     with pytest.raises(TrtbenchError):
         measure(session, MODEL, batch=1, iterations=0)
+
+
+class ThrottlingSource:
+    """A telemetry source (the sampler's protocol) reporting a thermal slowdown in every sample."""
+
+    kind = "nvml"
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def open(self) -> Dict[str, str]:
+        return {"source": "nvml", "name": "Fake GPU"}
+
+    def sample(self) -> Dict[str, float]:
+        from trtbench.telemetry.nvml import THERMAL_MASK
+
+        return {"sm_mhz": 1500, "gpu_pct": 100, "temp_c": 90, "reasons": THERMAL_MASK}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_telemetry_during_the_timing_pass_reaches_record_and_verdict() -> None:
+    source = ThrottlingSource()
+    session = ScriptedSession(warm=[50.0], timed=[2.0] * 20, layers=LAYERS)
+    record = measure(session, MODEL, 16, iterations=10, loops=2, warmup=1, telemetry=source)
+    assert source.closed
+    assert record.telemetry["source"] == "nvml" and record.telemetry["samples"]
+    checks = {c["name"]: c["status"] for c in record.validity["checks"]}
+    assert checks["throttling"] == "invalid"
+    assert record.validity["verdict"] == "INVALID"
+
+
+def test_no_telemetry_on_a_plain_cpu() -> None:
+    session = ScriptedSession(warm=[50.0], timed=[2.0] * 20, layers=LAYERS)
+    record = measure(session, MODEL, 16, iterations=10, loops=2, warmup=1)
+    assert record.telemetry == {}
+    assert "throttling" not in {c["name"] for c in record.validity["checks"]}

@@ -89,6 +89,18 @@ def test_validity_warnings_name_the_fix_and_passing_checks_stay_quiet() -> None:
     assert "enough iterations" not in text
 
 
+def test_a_warning_shared_by_several_batches_is_printed_once() -> None:
+    shared = {"name": "cpu-governor", "status": "warn", "message": "CPU frequency scaling is on", "fix": "pin it"}
+    own = {"name": "spread", "status": "warn", "message": "CV 9 % at batch 16", "fix": "more loops"}
+    records = [make_record(batch=16, validity={"verdict": "WARN", "checks": [shared, own]}),
+               make_record(batch=1024, validity={"verdict": "WARN", "checks": [shared]})]
+    text = render(records)
+    assert text.count("CPU frequency scaling is on") == 1
+    assert text.count("verdict: WARN") == 2 and "CV 9 % at batch 16" in text
+    assert "(1 more check(s)/note(s) as above)" in text
+    assert render(records, verbose=True).count("CPU frequency scaling is on") == 2
+
+
 def test_batch_table_for_several_batches_of_one_model() -> None:
     records = [make_record(batch=b, scale=1 + b / 4096) for b in (1024, 16, 256)]
     text = render(records)

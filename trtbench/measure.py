@@ -78,13 +78,24 @@ def timing_pass(session: Session, iterations: int, loops: int) -> List[List[floa
 
 def measure(session: Session, model: ModelSource, batch: int, iterations: int = 20, loops: int = 3,
             warmup: Optional[int] = None, profile: bool = True, profile_iterations: Optional[int] = None,
-            extra_checks: Sequence[validity.Check] = ()) -> RunRecord:
-    """Measure one batch size on a loaded session and return the complete `RunRecord`."""
+            extra_checks: Sequence[validity.Check] = (), telemetry: Any = "auto") -> RunRecord:
+    """Measure one batch size on a loaded session and return the complete `RunRecord`.
+
+    `telemetry`: "auto" samples the device during the timing pass where a source exists (NVML for
+    CUDA, tegrastats on a Jetson; nothing on a plain CPU), None turns it off, or a telemetry source
+    (tests). The samples go to ``record.telemetry`` and their checks (throttling, clock changes,
+    unpinned Jetson clocks) into the record's verdict.
+    """
     if iterations < 1 or loops < 1:
         raise TrtbenchError(f"--iterations and --loops must be at least 1 (got {iterations} and {loops})")
     session.set_batch(batch)
     warm = warm_up(session, warmup)
-    iteration_ms = timing_pass(session, iterations, loops)
+    from trtbench.telemetry.sampler import Sampler, auto_source
+
+    source = auto_source(str(session.device)) if telemetry == "auto" else telemetry
+    with Sampler(source) as sampler:
+        iteration_ms = timing_pass(session, iterations, loops)
+    samples = sampler.result()
     loop_ms = [sum(loop) for loop in iteration_ms]
     median_loop = float(np.median(loop_ms))
     if median_loop <= 0:
@@ -118,5 +129,11 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
             record.notes.append("names that fell to 'other': " + ", ".join(result.unknown))
     if warm["cold_ms"] is not None:
         record.validity = {"cold_ms": warm["cold_ms"]}
-    record.validity = validity.evaluate(record, extra_checks)
+    device_checks: List[validity.Check] = []
+    if samples:
+        from trtbench.telemetry import record_checks
+
+        record.telemetry = samples
+        device_checks = list(record_checks(samples))
+    record.validity = validity.evaluate(record, [*extra_checks, *device_checks])
     return record

@@ -285,7 +285,7 @@ def live_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Dict[
         )
     batch = args.batch or 1024
     model = resolve_model(args.model, args.cache_dir)
-    backend, reason = backends.choose(args.backend, model)
+    backend, reason = backends.choose(args.backend, model, args.device)
     console.info(
         f"{model.name}: {reason}; {args.loops} loops x {args.iterations} iterations at batch {batch}, "
         f"--alloc {args.alloc}"

@@ -83,7 +83,7 @@ def _loader(args: argparse.Namespace) -> Any:
 
     def load(spec: Any) -> _Loaded:
         model = resolve_model(spec.name, args.cache_dir)
-        backend, _ = choose(args.backend, model)
+        backend, _ = choose(args.backend, model, args.device)
         session = backend.load(model, LoadOptions(device=args.device, precision=args.precision, threads=args.threads))
         return _Loaded(model, session)
     return load

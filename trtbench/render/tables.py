@@ -272,6 +272,7 @@ def print_records(
     """Render each record (headline, categories, layers, validity), then a batch table for every
     model/backend/device measured at several batch sizes."""
     out = console or house.stdout()
+    shown: set = set()  # check lines and notes already printed for an earlier record
     for index, record in enumerate(records):
         if index:
             out.print()
@@ -281,10 +282,19 @@ def print_records(
             out.print(category_table(record))
         if record.layers:
             out.print(layer_table(record, verbose))
-        for line in validity_lines(record):
-            out.print(line, markup=False, highlight=False)
-        for note in record.notes:
-            out.print(f"note: {note}", markup=False, highlight=False)
+        lines = validity_lines(record)
+        rest = lines[1:] if lines and lines[0].startswith("verdict:") else lines
+        repeated = 0
+        for line in lines[: len(lines) - len(rest)] + rest + [f"note: {n}" for n in record.notes]:
+            if line.startswith("verdict:"):
+                out.print(line, markup=False, highlight=False)
+            elif line in shown and not verbose:
+                repeated += 1
+            else:
+                shown.add(line)
+                out.print(line, markup=False, highlight=False)
+        if repeated:
+            out.print(f"  ({repeated} more check(s)/note(s) as above)", markup=False, highlight=False)
     keyed = sorted(records, key=_series_key)
     for _, group in groupby(keyed, key=_series_key):
         series = list(group)

@@ -123,9 +123,10 @@ class Sampler:
 
     def _poll(self) -> None:
         try:
-            while not self._stop.is_set():
+            while True:  # at least one sample, however short the run
                 self._add(self.source.sample())
-                self._stop.wait(self.period_s)
+                if self._stop.wait(self.period_s):
+                    break
         except Exception as exc:
             self.notes.append(f"telemetry sampling stopped: {exc}")
 
