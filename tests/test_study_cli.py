@@ -80,7 +80,9 @@ def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir
         record = json.loads((out / "train" / f"{name}.train.json").read_text())
         assert record["data"]["train"] == 300
         assert name in report
-    assert "(18 measured points)" in report  # fc-batch 2x2, fc-neurons 3x2, conv-depth 3x2, neurons 2
+    # fc-batch 2x2, fc-neurons 3x2, conv-depth 3x2, neurons 2, and the bundled table2 sweep's 3
+    assert "(21 measured points)" in report
+    assert "| c3d20-f3n1024 | 42.0 | " in report and "| c3d20-f3n1024 | 42.0 | — |" not in report
     figures = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert any(n.startswith("mini-study-") for n in figures) and any(n.startswith("mini-neurons-") for n in figures)
     assert "drift-drift.png" in figures
@@ -99,7 +101,7 @@ def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir
 
 
 def test_study_refuses_bad_input_in_one_line(cli, tmp_path):
-    no_data = cli("study", "--out", "o", "--skip", "sweep,neurons,drift,fit,plot", env={"TRTBENCH_DATA_DIR": ""})
+    no_data = cli("study", "--out", "o", "--skip", "sweep,neurons,table2,drift,fit,plot", env={"TRTBENCH_DATA_DIR": ""})
     assert no_data.returncode == 2
     assert "needs MNIST" in no_data.stderr and "Traceback" not in no_data.stderr
     bad_skip = cli("study", "--out", "o", "--skip", "sweeps")

@@ -28,9 +28,10 @@ from trtbench.record import RunRecord
 
 STUDY_SWEEP = "study.toml"
 NEURONS_SWEEP = "study-neurons.toml"
+TABLE2_SWEEP = "table2.toml"  # c3d20-f3n1024 is in none of the four groups
 TABLE2_NETWORKS = tuple(judge.STUDY_TABLE2)  # c5d20-f1n1024, c1d20-f5n1024, c3d20-f3n1024
 DRIFT_NETWORK = "c1d20-f1n1024"
-STEPS = ("sweep", "neurons", "train", "drift", "fit", "plot")
+STEPS = ("sweep", "neurons", "table2", "train", "drift", "fit", "plot")
 
 
 @dataclass
@@ -156,6 +157,11 @@ def plan_steps(opts: StudyOptions) -> List[Step]:
         steps.append(Step("neurons", ["sweep", str(neurons_file), *_config_args(opts), *work, *db],
                           lambda: sweep_complete(opts.db, neurons_file, config),
                           what="FC neurons on and off multiples of 128"))
+    if "table2" not in opts.skip:
+        table2_file = bundled_file(TABLE2_SWEEP)
+        steps.append(Step("table2", ["sweep", str(table2_file), *_config_args(opts), *work, *db],
+                          lambda: sweep_complete(opts.db, table2_file, config),
+                          what="Table 2's three networks at batch 1024"))
     if "train" not in opts.skip:
         for name in TABLE2_NETWORKS:
             out = opts.train_dir() / f"{name}.pt"
@@ -270,7 +276,7 @@ def judge_all(results: StudyResults, baseline: Optional[StudyResults] = None) ->
         judge.second_conv_costs_most(runs, batch),
         judge.batch_flattens(runs),
         judge.neurons_multiple_of_128(runs, batch),
-        judge.training_vs_throughput(results.training, runs, batch),
+        judge.training_vs_throughput(results.training, runs, 1024),  # Table 2's batch
         judge.device_speedup(comparison),
         judge.allocation_drift(results.drift),
         judge.linear_model(results.fits.get("study")),
@@ -292,7 +298,8 @@ def machine_summary(records: Sequence[RunRecord], training: Sequence[Mapping[str
     if records:
         r = records[-1]
         host = r.host or {}
-        info["device"] = r.device_name or r.device
+        if r.device != "cpu":
+            info["device"] = r.device_name or r.device
         for key in ("cpu", "cores", "os", "machine", "python", "trtbench"):
             if host.get(key) is not None:
                 info[key] = host[key]
