@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="another study folder (e.g. the CPU run) to compare this one with (finding 6)")
     parser.add_argument("--report-only", action="store_true", help="run nothing; write the report from what --out holds")
     parser.add_argument("--title", default=None, help="the report's title")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="also write the report here (e.g. docs/reproduction.md), its figures copied into a "
+                             "folder of the same name beside it")
     parser.add_argument("--dry-run", action="store_true", help="print the commands the study would run and exit")
 
 
@@ -118,6 +121,8 @@ def write_report(args: argparse.Namespace, commands: List[str]) -> Path:
         ctx.notes.append(f"finding 6 compares this run (B) with the study folder {args.baseline} (A)")
     report = args.out / "report.md"
     report.write_text(render_study_report(found, ctx))
+    if args.report is not None:
+        publish(args.report, results.figures, found, ctx)
     (args.out / "findings.json").write_text(json.dumps(
         [{"number": f.number, "claim": f.claim, "verdict": f.verdict, "measured": f.measured,
           "figures": f.figures} for f in found], indent=1, default=str) + "\n")
@@ -126,6 +131,23 @@ def write_report(args: argparse.Namespace, commands: List[str]) -> Path:
         table.add_row(str(f.number), f.verdict, f.measured)
     console.stdout().print(table)
     return report
+
+
+def publish(path: Path, figures: List[Path], found: List[Any], ctx: Any) -> None:
+    """The report at `path` with its figures copied to ``<path without .md>/`` beside it."""
+    import shutil
+
+    from trtbench.render.report import render_study_report
+
+    folder = path.with_suffix("")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    for figure in figures:
+        shutil.copyfile(figure, folder / figure.name)
+    ctx.figures = [f"{folder.name}/{figure.name}" for figure in figures]
+    path.write_text(render_study_report(found, ctx))
+    console.info(f"wrote {path} and {len(figures)} figures in {folder}")
 
 
 def run(args: argparse.Namespace) -> int:
