@@ -128,3 +128,14 @@ def test_linear_model_verdicts_from_saved_fits():
     scrambled = [run(s, 1024, study_cost(s) * (3.0 if i % 2 else 0.3)) for i, s in enumerate(specs)]
     bad = f.linear_model(costmodel.fit_records(scrambled, "study", 1024).to_dict())
     assert bad.verdict != f.HOLDS, bad.measured
+
+
+def test_device_speedup_against_the_specs_ratio():
+    measured = {"total": {"speedup": 6.0}, "categories": [{"category": "conv", "speedup": 6.5},
+                                                         {"category": "fc", "speedup": 40.0}]}
+    near = f.device_speedup({**measured, "predicted_speedup": 5.0})
+    assert near.verdict == f.HOLDS and "fc 40.00×" in near.measured
+    far = f.device_speedup({**measured, "predicted_speedup": 20.0})
+    assert far.verdict == f.DOES_NOT_HOLD
+    unknown = f.device_speedup(measured)
+    assert unknown.verdict == f.UNTESTED and unknown.measured.startswith("overall 6.00×")

@@ -99,6 +99,13 @@ def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert (out / "report.md").read_text().startswith("# Rebuilt")
 
+    # finding 6 against a baseline folder: the same runs on both sides give a speedup of exactly 1
+    same = cli("study", "--out", "out", "--report-only", "--baseline", "out")
+    assert same.returncode == 0, same.stderr[-2000:]
+    six = {f["number"]: f for f in json.loads((out / "findings.json").read_text())}[6]
+    assert six["measured"].startswith("overall 1.00×") and "no target profile" in six["measured"]
+    assert all(abs(s - 1.0) < 1e-9 for s in six["figures"]["categories"].values())
+
 
 def test_study_refuses_bad_input_in_one_line(cli, tmp_path):
     no_data = cli("study", "--out", "o", "--skip", "sweep,neurons,table2,drift,fit,plot", env={"TRTBENCH_DATA_DIR": ""})

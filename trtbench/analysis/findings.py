@@ -113,18 +113,24 @@ def batch_flattens(runs: Mapping[tuple, RunRecord], knee: int = 512) -> Finding:
     curves = {name: c for name, c in curves.items() if len(c) >= 5 and min(c) < knee < max(c)}
     if not curves:
         return Finding(3, claim, UNTESTED, "needs batch-size groups spanning 16..4096")
-    rises, after = [], []
+    rises, after, smallest = [], [], []
     for c in curves.values():
-        small, at_knee, top = c[min(c)], c.get(knee), max(c.values())
+        small, at_knee = c[min(c)], c.get(knee)
         if at_knee is None:
             continue
+        smallest.append(min(c))
         rises.append(at_knee / small)
-        after.append(top / at_knee - 1)
+        after.append(max(v for b, v in c.items() if b >= knee) / at_knee - 1)
+    if not rises:
+        return Finding(3, claim, UNTESTED, f"needs batch-size groups that include batch {knee}")
     rise, gain_after = _median(rises), _median(after)
-    verdict = HOLDS if rise > 1.5 and gain_after < 0.25 else PARTLY if rise > 1.2 or gain_after < 0.25 else DOES_NOT_HOLD
+    if rise <= 1.2:
+        verdict = DOES_NOT_HOLD  # throughput hardly depends on batch: nothing rises, so nothing flattens
+    else:
+        verdict = HOLDS if rise > 1.5 and gain_after < 0.25 else PARTLY
     return Finding(3, claim, verdict,
-                   f"median over {len(rises)} networks: tiles/ms at batch {knee} is {rise:.1f}× that at the "
-                   f"smallest batch; the best batch above {knee} adds {gain_after * 100:.0f} %",
+                   f"median over {len(rises)} networks: tiles/ms at batch {knee} is {rise:.2f}× that at batch "
+                   f"{min(smallest)}; the best batch above {knee} adds {gain_after * 100:.0f} %",
                    {"rise_to_knee": rise, "gain_after_knee": gain_after, "networks": len(rises)})
 
 
@@ -137,25 +143,40 @@ def neurons_multiple_of_128(runs: Mapping[tuple, RunRecord], batch: int = 1024) 
             spec = rec.model.get("spec") or {}
             from trtbench.netspec import NetSpec
             fc_flops = sum(g.flops for g in NetSpec.from_dict(spec).layers() if g.kind == "fc")
-            by_n.setdefault(n, []).append(fc_flops * batch / rec.categories["fc"] / 1e9)
+            by_n.setdefault(n, []).append(fc_flops * batch / (rec.categories["fc"] / 1e3) / 1e9)
     multiples = {n: _median(v) for n, v in by_n.items() if n % 128 == 0}
     others = {n: _median(v) for n, v in by_n.items() if n % 128}
     if not multiples or not others:
         return Finding(4, claim, UNTESTED, "needs neuron counts both on and off multiples of 128 "
                                            "(models/study-neurons.toml)")
+    import math
+
+    # an off-multiple count against the multiples on either side of it, interpolated in log2(N):
+    # larger layers run more efficiently anyway, so the comparison must be at the same size
     wins, pairs = 0, 0
+    gaps: Dict[int, float] = {}
     for n, eff in others.items():
-        near = min(multiples, key=lambda m: abs(m - n))
+        below = [m for m in multiples if m < n]
+        above = [m for m in multiples if m > n]
+        if not below or not above:
+            continue
+        lo, hi = max(below), min(above)
+        w = (math.log2(n) - math.log2(lo)) / (math.log2(hi) - math.log2(lo))
+        expected = multiples[lo] + w * (multiples[hi] - multiples[lo])
         pairs += 1
-        wins += multiples[near] > eff
+        wins += eff < expected
+        gaps[n] = 100.0 * (eff / expected - 1)
+    if not pairs:
+        return Finding(4, claim, UNTESTED, "needs off-multiple neuron counts between two measured multiples of 128")
     share = wins / pairs
     verdict = HOLDS if share >= 0.8 else PARTLY if share >= 0.5 else DOES_NOT_HOLD
-    detail = "; ".join(f"{n}: {others[n]:.1f}" for n in sorted(others))
-    detail2 = "; ".join(f"{n}: {multiples[n]:.1f}" for n in sorted(multiples))
+    detail = "; ".join(f"{n}: {others[n]:.3g}" for n in sorted(others))
+    detail2 = "; ".join(f"{n}: {multiples[n]:.3g}" for n in sorted(multiples))
     return Finding(4, claim, verdict,
-                   f"FC GFLOP/s off multiples of 128 ({detail}) vs on them ({detail2}); the nearest multiple "
-                   f"is faster in {wins} of {pairs} cases",
-                   {"off": others, "on": multiples, "share": share})
+                   f"FC GFLOP/s off multiples of 128 ({detail}) vs on them ({detail2}); {wins} of {pairs} "
+                   f"off-multiple counts run below the line between the multiples either side of them ("
+                   + ", ".join(f"{n}: {g:+.1f} %" for n, g in sorted(gaps.items())) + ")",
+                   {"off": others, "on": multiples, "share": share, "gap_pct": gaps})
 
 
 def training_vs_throughput(rows: Sequence[Mapping[str, Any]], runs: Mapping[tuple, RunRecord],
@@ -202,7 +223,8 @@ def device_speedup(comparison: Optional[Mapping[str, Any]]) -> Finding:
         verdict = HOLDS if 0.5 <= ratio <= 2 else DOES_NOT_HOLD
         text += f"; the profiles predict {predicted:.2f}×"
     else:
-        verdict = PARTLY
+        verdict = UNTESTED
+        text += "; no target profile gives both devices' specifications, so there is no expected ratio to judge against"
     return Finding(6, claim, verdict, text, {"total": total, "categories": cats, "predicted": predicted})
 
 
