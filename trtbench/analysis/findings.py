@@ -18,7 +18,7 @@ DOES_NOT_HOLD = "does not hold"
 UNTESTED = "not tested"
 
 # The study's Table 2 (GTX 960, Theano): tiles/ms and seconds to 90/95/97 % accuracy.
-STUDY_TABLE2 = {
+STUDY_TABLE2: Dict[str, Dict[str, Any]] = {
     "c5d20-f1n1024": {"tiles_per_ms": 33.6, "seconds": {90: 48.9, 95: 119.9, 97: 256.3}},
     "c1d20-f5n1024": {"tiles_per_ms": 148.6, "seconds": {90: 63.8, 95: 139.6, 97: 260.4}},
     "c3d20-f3n1024": {"tiles_per_ms": 42.0, "seconds": {90: 35.1, 95: 96.7, 97: 183.5}},
@@ -72,10 +72,10 @@ def conv_vs_fc(runs: Mapping[tuple, RunRecord], batch: int = 1024, depth: int = 
                neurons: int = 1024) -> Finding:
     claim = ("Convolution layers cost far more than FC layers; several FC layers can be added for "
              "the cost of one convolution layer.")
-    fc = [(k, _ms_per_tile(runs, (1, depth, k, neurons, batch))) for k in range(1, 6)]
-    conv = [(m, _ms_per_tile(runs, (m, depth, 1, neurons, batch))) for m in range(1, 6)]
-    fc = [(k, v) for k, v in fc if v is not None]
-    conv = [(m, v) for m, v in conv if v is not None]
+    fc_all = [(k, _ms_per_tile(runs, (1, depth, k, neurons, batch))) for k in range(1, 6)]
+    conv_all = [(m, _ms_per_tile(runs, (m, depth, 1, neurons, batch))) for m in range(1, 6)]
+    fc = [(k, v) for k, v in fc_all if v is not None]
+    conv = [(m, v) for m, v in conv_all if v is not None]
     if len(fc) < 2 or len(conv) < 2:
         return Finding(1, claim, UNTESTED, "needs the FC-layers and conv-layers groups at batch %d" % batch)
     fc_cost = _slope([k for k, _ in fc], [v for _, v in fc])
@@ -92,8 +92,9 @@ def conv_vs_fc(runs: Mapping[tuple, RunRecord], batch: int = 1024, depth: int = 
 def second_conv_costs_most(runs: Mapping[tuple, RunRecord], batch: int = 1024, depth: int = 20,
                            neurons: int = 1024) -> Finding:
     claim = "The second convolution layer costs most; later ones cost less as the tile shrinks."
-    times = [_ms_per_tile(runs, (m, depth, 1, neurons, batch)) for m in range(1, 6)]
-    if any(t is None for t in times):
+    found = [_ms_per_tile(runs, (m, depth, 1, neurons, batch)) for m in range(1, 6)]
+    times = [t for t in found if t is not None]
+    if len(times) < 5:
         return Finding(2, claim, UNTESTED, f"needs conv layers 1..5 at depth {depth}, batch {batch}")
     steps = [times[i + 1] - times[i] for i in range(4)]  # cost of conv layer 2..5
     biggest = steps.index(max(steps)) + 2

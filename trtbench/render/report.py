@@ -20,7 +20,7 @@ class StudyContext:
     precision: str
     commands: List[str]  # the commands that produced the report
     table2_runs: Dict[str, RunRecord] = field(default_factory=dict)  # spec name → run at batch 1024
-    training_rows: List[Mapping[str, Any]] = field(default_factory=list)
+    training_rows: Sequence[Mapping[str, Any]] = field(default_factory=list)
     figures: List[str] = field(default_factory=list)  # relative PNG paths
     fit: Optional[Mapping[str, Any]] = None
     drift: Optional[Mapping[str, Any]] = None
