@@ -99,6 +99,19 @@ def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert (out / "report.md").read_text().startswith("# Rebuilt")
 
+    # publishing: figures copied beside the page, a hand-written block survives regeneration
+    from trtbench.commands.study import HAND_END, HAND_START
+
+    page = tmp_path / "docs" / "repro.md"
+    page.parent.mkdir()
+    page.write_text(f"# old\n\n{HAND_START}\nWhat the numbers mean.\n{HAND_END}\n\nold body\n")
+    published = cli("study", "--out", "out", "--report-only", "--report", "docs/repro.md")
+    assert published.returncode == 0, published.stderr[-2000:]
+    text = page.read_text()
+    assert text.startswith("# The 2016 study re-run") and "What the numbers mean." in text and "old body" not in text
+    for name in figures:
+        assert (tmp_path / "docs" / "repro" / name).is_file() and f"(repro/{name})" in text
+
     # finding 6 against a baseline folder: the same runs on both sides give a speedup of exactly 1
     same = cli("study", "--out", "out", "--report-only", "--baseline", "out")
     assert same.returncode == 0, same.stderr[-2000:]

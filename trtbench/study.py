@@ -279,7 +279,7 @@ def judge_all(results: StudyResults, baseline: Optional[StudyResults] = None) ->
         judge.training_vs_throughput(results.training, runs, 1024),  # Table 2's batch
         judge.device_speedup(comparison),
         judge.allocation_drift(results.drift),
-        judge.linear_model(results.fits.get("study")),
+        judge.linear_model(results.fits.get("study"), results.fits.get("general")),
     ]
 
 
@@ -303,7 +303,7 @@ def machine_summary(records: Sequence[RunRecord], training: Sequence[Mapping[str
         for key in ("cpu", "cores", "os", "machine", "python", "trtbench"):
             if host.get(key) is not None:
                 info[key] = host[key]
-        info["backend"] = f"{r.backend} {r.backend_version}".strip()
+        info["backend version"] = f"{r.backend} {r.backend_version}".strip()
         session = host.get("session") or {}
         if isinstance(session, dict) and session.get("threads"):
             info["backend threads"] = session["threads"]

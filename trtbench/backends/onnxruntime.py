@@ -85,9 +85,13 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
         if category == OTHER and op_type not in unknown:
             unknown.append(op_type)
         label = f"{name}#{index}" if names.count(name) > 1 else name
-        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
-                                origin=provider or None))
-    return ProfileResult(layers=layers, iterations=runs, unknown=unknown)
+        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type))
+    providers: Dict[str, int] = {}
+    for _, provider in info.values():
+        if provider:
+            providers[provider] = providers.get(provider, 0) + 1
+    notes = ["nodes per execution provider: " + ", ".join(f"{p} {n}" for p, n in providers.items())] if providers else []
+    return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes)
 
 
 class OrtSession:

@@ -133,6 +133,19 @@ def write_report(args: argparse.Namespace, commands: List[str]) -> Path:
     return report
 
 
+HAND_START, HAND_END = "<!-- written by hand: kept when the report is regenerated -->", "<!-- end of the hand-written part -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written block of an earlier report at `path` (between HAND_START and HAND_END)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return ""
+    start, end = text.find(HAND_START), text.find(HAND_END)
+    return text[start:end + len(HAND_END)] if 0 <= start < end else ""
+
+
 def publish(path: Path, figures: List[Path], found: List[Any], ctx: Any) -> None:
     """The report at `path` with its figures copied to ``<path without .md>/`` beside it."""
     import shutil
@@ -146,7 +159,12 @@ def publish(path: Path, figures: List[Path], found: List[Any], ctx: Any) -> None
     for figure in figures:
         shutil.copyfile(figure, folder / figure.name)
     ctx.figures = [f"{folder.name}/{figure.name}" for figure in figures]
-    path.write_text(render_study_report(found, ctx))
+    text = render_study_report(found, ctx)
+    kept = kept_notes(path)
+    if kept:  # the hand-written part of an earlier version goes under the new title
+        title, rest = text.split("\n", 1)
+        text = f"{title}\n\n{kept}\n{rest}"
+    path.write_text(text)
     console.info(f"wrote {path} and {len(figures)} figures in {folder}")
 
 

@@ -66,7 +66,7 @@ def throughput_lines(points: Sequence[Tuple[int, float, float]], x_name: str, se
         xy.sort()
         colour = cmap(i / max(len(by_series) - 1, 1) * 0.9)
         ax.plot([p[0] for p in xy], [p[1] for p in xy], marker="o", ms=4, color=colour,
-                label=f"{s} {LABELS.get(series_name, series_name)}")
+                label=f"{s} {LABELS.get(series_name, series_name)}" if series_name else None)
     xs = [p[1] for p in points]
     if min(xs) > 0 and max(xs) / min(xs) > 8:
         ax.set_xscale("log", base=2)
@@ -78,7 +78,8 @@ def throughput_lines(points: Sequence[Tuple[int, float, float]], x_name: str, se
     ax.set_ylim(bottom=0)
     ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    if series_name:  # one line needs no legend
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
