@@ -121,7 +121,7 @@ def render_study_report(findings: Sequence[Finding], ctx: StudyContext) -> str:
         lines.append("")
     if ctx.figures:
         lines += ["## Figures", ""]
-        lines += [f"![{fig}]({fig})" for fig in ctx.figures]
+        lines += [f"![{fig.rsplit('/', 1)[-1].rsplit('.', 1)[0]}]({fig})" for fig in ctx.figures]
         lines.append("")
     if ctx.durations:
         lines += ["## Run time", ""]
