@@ -28,6 +28,7 @@ import numpy as np
 from trtbench import __version__
 from trtbench.errors import TrtbenchError
 from trtbench.mnist import MnistData, Normalisation, load_mnist, normalise
+from trtbench.analysis.findings import STUDY_TABLE2 as _STUDY
 from trtbench.netspec import NetSpec
 
 RECORD_KIND = "trtbench-training"
@@ -302,9 +303,8 @@ class Table2Row:
 
 # The study's Table 2 (GTX 960, Theano 0.8), for a reference row beside a measured one.
 STUDY_TABLE2: Dict[str, Dict[str, float]] = {
-    "c5d20-f1n1024": {"90": 48.9, "95": 119.9, "97": 256.3},
-    "c1d20-f5n1024": {"90": 63.8, "95": 139.6, "97": 260.4},
-    "c3d20-f3n1024": {"90": 35.1, "95": 96.7, "97": 183.5},
+    name: {f"{target:g}": seconds for target, seconds in row["seconds"].items()}
+    for name, row in _STUDY.items()
 }
 
 
