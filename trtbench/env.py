@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -30,11 +31,20 @@ def _paths(variable: str) -> List[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
+def bundled(name: str) -> Path:
+    """A bundled folder (`profiles`, `models`): beside the package in a checkout (editable
+    install), else where a wheel installed it (<prefix>/share/trtbench/NAME)."""
+    checkout = REPO_ROOT / name
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "trtbench" / name
+
+
 def profile_dirs() -> List[Path]:
     """Folders searched for target profiles: the bundled `profiles/` first, then the user's."""
-    return [REPO_ROOT / "profiles", *_paths("TRTBENCH_PROFILES")]
+    return [bundled("profiles"), *_paths("TRTBENCH_PROFILES")]
 
 
 def model_dirs() -> List[Path]:
     """Folders searched for model specs and sweep files: bundled `models/`, then the user's."""
-    return [REPO_ROOT / "models", *_paths("TRTBENCH_MODELS")]
+    return [bundled("models"), *_paths("TRTBENCH_MODELS")]
