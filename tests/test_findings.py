@@ -139,3 +139,21 @@ def test_device_speedup_against_the_specs_ratio():
     assert far.verdict == f.DOES_NOT_HOLD
     unknown = f.device_speedup(measured)
     assert unknown.verdict == f.UNTESTED and unknown.measured.startswith("overall 6.00×")
+
+
+def test_study_comparison_of_tx1_and_gtx960_runs_judges_against_their_profiles():
+    """Finding 6 from saved runs of two target devices: the speedup is measured from the records and
+    the expected one comes from the profiles' peaks (GTX 960 2.41 TFLOP/s over TX1 0.511)."""
+    from fake_runs import make_record
+
+    from trtbench.study import StudyResults, judge_all, speedup_summary
+    from trtbench.targets import get_target
+
+    tx1 = [make_record(model=m, device="tx1", scale=6.0, device_name="tx1") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]
+    gtx = [make_record(model=m, device="gtx960", scale=1.0, device_name="gtx960") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]
+    summary = speedup_summary(tx1, gtx)
+    expected = get_target("gtx960").peak_fp32_tflops / get_target("tx1").peak_fp32_tflops
+    assert abs(summary["total"]["speedup"] - 6.0) < 1e-9
+    assert abs(summary["predicted_speedup"] - expected) < 1e-9
+    six = judge_all(StudyResults(records=gtx), StudyResults(records=tx1))[5]
+    assert six.number == 6 and six.verdict == f.HOLDS and "overall 6.00×" in six.measured

@@ -261,9 +261,17 @@ def speedup_summary(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> Dict[str,
     """B over A on the points both measured: total and per category (for finding 6)."""
     from trtbench.analysis.sweep import speedups
 
+    from trtbench.analysis.compare import predict
+
     per_cat, total, matched = speedups(a, b)
-    return {"total": {"speedup": total}, "matched": matched,
-            "categories": [{"category": c, "speedup": s} for c, s in per_cat.items()]}
+    summary: Dict[str, Any] = {"total": {"speedup": total}, "matched": matched,
+                               "categories": [{"category": c, "speedup": s} for c, s in per_cat.items()]}
+    # the specifications' ratio, where both sides map to a target profile (e.g. tx1 and gtx960)
+    prediction = predict(a[0], b[0]) if a and b else None
+    if prediction is not None:
+        summary["predicted_speedup"] = prediction.compute or prediction.bandwidth
+        summary["prediction"] = prediction.to_dict()
+    return summary
 
 
 def judge_all(results: StudyResults, baseline: Optional[StudyResults] = None) -> List[judge.Finding]:
