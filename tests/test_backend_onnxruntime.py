@@ -103,6 +103,8 @@ def test_real_session_times_and_profiles_a_foreign_model(tmp_path: Path, ort_bac
     categories = {l.category for l in result.layers}
     assert {"conv", "pool", "fc", "elementwise"} <= categories
     assert all(l.origin is None for l in result.layers)  # origin is for the ONNX nodes a layer came from
+    shapes = {l.type: l.shape for l in result.layers}
+    assert shapes["MatMul"] == [10] and shapes["MaxPool"][-2:] == [12, 12]  # output dims, batch dropped
     assert any(n.startswith("nodes per execution provider: CPUExecutionProvider ") for n in result.notes)
     session.set_batch(3)  # a new batch after profiling still runs
     assert len(session.run_timed(2)) == 2

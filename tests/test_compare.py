@@ -212,3 +212,25 @@ def test_torch_module_names_meet_their_onnx_export_names() -> None:
     assert pairs[("/conv1/relu/Relu_output_0_nchwc",)] == (["conv1.conv"], "category order")
     assert pairs[("ReorderOutput",)] == ([], "")
     assert [p.b_names for p in compare(a, b).layers if not p.a_names] == [["conv1.relu"], ["fc1.relu"]]
+
+
+def test_layers_with_other_names_pair_by_category_and_output_shape() -> None:
+    """Another engine's names, a different layer order and a conv layer only one side kept:
+    output shapes pair what they can, and only the rest falls back to order or stays alone."""
+    a = make_record(layers=[("/conv1/Conv", "conv", 1.0, "Conv"), ("/conv2/Conv", "conv", 2.0, "Conv"),
+                            ("/fc1/Gemm", "fc", 0.5, "Gemm"), ("/out/Gemm", "fc", 0.04, "Gemm")])
+    b = make_record(layers=[("layer_7", "conv", 0.4, "CaskConvolution"), ("layer_9", "fc", 0.01, "CaskGemm"),
+                            ("layer_8", "fc", 0.2, "CaskGemm")], backend="tensorrt")
+    for layer, shape in zip(a.layers, ([20, 24, 24], [20, 20, 20], [1024], [10])):
+        layer.shape = shape
+    for layer, shape in zip(b.layers, ([20, 20, 20], [10], [1024])):
+        layer.shape = shape
+    pairs = {tuple(p.a_names): p for p in compare(a, b).layers}
+    assert pairs[("/conv2/Conv",)].b_names == ["layer_7"] and pairs[("/conv2/Conv",)].matched_by == "shape"
+    assert pairs[("/fc1/Gemm",)].b_names == ["layer_8"] and pairs[("/out/Gemm",)].b_names == ["layer_9"]
+    assert pairs[("/conv1/Conv",)].b_names == []  # no layer of B has its shape
+    # without shapes the fc layers would pair in profile order, the wrong way round
+    for layer in a.layers + b.layers:
+        layer.shape = None
+    unshaped = {tuple(p.a_names): p for p in compare(a, b).layers}
+    assert unshaped[("/fc1/Gemm",)].b_names == ["layer_9"]

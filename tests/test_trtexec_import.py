@@ -133,6 +133,11 @@ def test_a100_categories_match_the_engine_graph():
     assert record.tiles_per_ms == pytest.approx(32 / 2.00003)
     gemm = next(layer for layer in record.layers if layer.name == "Gemm_48")
     assert gemm.category == "fc" and gemm.type == "CaskConvolution/Convolution"
+    # output shapes from the graph, batch dimension dropped
+    for layer in record.layers:
+        dims = (graph[layer.name].get("Outputs") or [{}])[0].get("Dimensions")
+        assert layer.shape == (dims[1:] if dims and len(dims) > 1 else None)
+    assert gemm.shape is not None and len(gemm.shape) >= 1
     assert not any("by name alone" in n for n in record.notes)  # every row had layer info
     assert any("only 1 iteration" in n for n in record.notes)
 

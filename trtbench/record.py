@@ -37,6 +37,7 @@ class LayerTime:
     percent: float = 0.0
     type: Optional[str] = None  # op type / layer type as the backend names it
     origin: Optional[str] = None  # e.g. the ONNX node(s) a TensorRT layer came from
+    shape: Optional[List[int]] = None  # its (first) output's dimensions without the batch one, when known
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)

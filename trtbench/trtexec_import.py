@@ -107,8 +107,21 @@ def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> T
             by_name_ms += ms
         origins = tensorrt_layers.onnx_origins(layer)
         out.append(LayerTime(name=row.name, category=decided.category, ms=ms,
-                             type=_layer_type(layer), origin=" + ".join(origins) or None))
+                             type=_layer_type(layer), origin=" + ".join(origins) or None,
+                             shape=output_shape(layer)))
     return out, by_name_ms
+
+
+def output_shape(layer: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
+    """The first output's dimensions without the batch dimension, from detailed layer info."""
+    outputs = (layer or {}).get("Outputs") or []
+    dims = outputs[0].get("Dimensions") if outputs and isinstance(outputs[0], dict) else None
+    if not isinstance(dims, list) or len(dims) < 2:
+        return None
+    try:
+        return [int(d) for d in dims[1:]]
+    except (TypeError, ValueError):
+        return None
 
 
 def _join(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> List[Optional[Mapping[str, Any]]]:

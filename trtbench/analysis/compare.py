@@ -304,7 +304,8 @@ def module_path(name: str) -> Optional[str]:
 
 
 def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
-    """Pair A's layers with B's: equal names, shared op names (fusion), then category order."""
+    """Pair A's layers with B's: equal names, shared op names (fusion), module paths, category and
+    output shape, then category order."""
     parent: Dict[Tuple[str, int], Tuple[str, int]] = {}
 
     def find(node: Tuple[str, int]) -> Tuple[str, int]:
@@ -354,8 +355,24 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
             single["a"].remove(a_hits[0])
             single["b"].remove(b_hits[0])
 
-    # Names that differ entirely (another exporter, another engine): where both sides have the same
-    # number of unmatched conv (pool, fc) layers, the network's structure pairs them in order.
+    # Names that differ entirely (another exporter, another engine, another TensorRT release's
+    # naming): a layer of one category whose output shape no other unmatched layer of its side has
+    # pairs with the one layer of the other side that has that category and shape.
+    shaped: Dict[Tuple[str, Tuple[int, ...], str], List[int]] = {}
+    for side, record in (("a", a), ("b", b)):
+        for i in single[side]:
+            layer = record.layers[i]
+            if layer.shape and layer.category in ORDERED:
+                shaped.setdefault((layer.category, tuple(layer.shape), side), []).append(i)
+    for (category, shape, side), a_hits in list(shaped.items()):
+        b_hits = shaped.get((category, shape, "b"), [])
+        if side == "a" and len(a_hits) == 1 and len(b_hits) == 1:
+            pairs.append(_pair(a, b, a_hits, b_hits, "shape"))
+            single["a"].remove(a_hits[0])
+            single["b"].remove(b_hits[0])
+
+    # Otherwise, where both sides have the same number of unmatched conv (pool, fc) layers, the
+    # network's structure pairs them in order.
     # Reformat and elementwise layers come and go with fusion, so they are never paired by order.
     for category in sorted(
         {a.layers[i].category for i in single["a"]} | {b.layers[i].category for i in single["b"]}

@@ -39,6 +39,21 @@ def node_category(op_type: str) -> str:
     return onnx_ops.categorize(op_type)
 
 
+def _output_shape(args: Dict[str, Any]) -> Optional[List[int]]:
+    """A node's first output dimensions without the batch one (``output_type_shape`` of the trace;
+    layouts are onnxruntime's, e.g. NCHWc convolutions pad channels to a multiple of 8 or 16)."""
+    outputs = args.get("output_type_shape")
+    if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], dict):
+        return None
+    dims = next(iter(outputs[0].values()), None)
+    if not isinstance(dims, list) or len(dims) < 2:
+        return None
+    try:
+        return [int(d) for d in dims[1:]]
+    except (TypeError, ValueError):
+        return None
+
+
 def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> ProfileResult:
     """Per-node mean ms per run from an onnxruntime profile trace (a list of trace events).
 
@@ -51,6 +66,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
     starts = [start for start, _ in windows]
     totals: Dict[Tuple[str, str], float] = {}
     info: Dict[Tuple[str, str], Tuple[str, str]] = {}
+    shapes: Dict[Tuple[str, str], Optional[List[int]]] = {}
     seen: Dict[Tuple[str, str], int] = {}
     kept_runs = set()
     for event in sorted(nodes, key=lambda e: float(e["ts"])):
@@ -71,6 +87,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
         kept_runs.add(run)
         totals[key] = totals.get(key, 0.0) + float(event.get("dur", 0.0))
         info[key] = (op_type, str(args.get("provider", "")))
+        shapes[key] = _output_shape(args)
     runs = len(kept_runs)
     if runs == 0:
         raise TrtbenchError("onnxruntime's profile has no node timings after the warm-up run",
@@ -85,7 +102,8 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
         if category == OTHER and op_type not in unknown:
             unknown.append(op_type)
         label = f"{name}#{index}" if names.count(name) > 1 else name
-        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type))
+        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
+                                shape=shapes.get((name, index))))
     providers: Dict[str, int] = {}
     for _, provider in info.values():
         if provider:
