@@ -253,8 +253,25 @@ def collect(out: Path) -> StudyResults:
             fits = _read_json(path)
             if fits:
                 results.fits[model] = fits[0] if isinstance(fits, list) else fits
-    results.figures = sorted((out / "figures").glob("*.png"))
+    results.figures = sorted((out / "figures").glob("*.png"), key=figure_order)
     return results
+
+
+STUDY_GROUPS = ("fc-batch", "conv-batch", "fc-neurons", "conv-depth")
+
+
+def figure_order(path: Path) -> "tuple[int, str]":
+    """The study's order: its four groups' throughput curves, then time per category, the fit,
+    other sweeps' curves (neurons) and the drift series."""
+    name = path.stem
+    for rank, group in enumerate(STUDY_GROUPS):
+        if name.endswith(f"-{group}"):
+            return (rank, name)
+    if "-categories-" in name:
+        return (4, name)
+    if "-fit-" in name:
+        return (5, name)
+    return (7 if name.startswith("drift") else 6, name)
 
 
 def speedup_summary(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> Dict[str, Any]:
