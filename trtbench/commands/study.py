@@ -18,7 +18,8 @@ EXAMPLE = "trtbench study --out study-cpu --threads 1 --data-dir ../shared/data/
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from trtbench.study import STEPS
 
-    parser.add_argument("--out", type=Path, required=True, help="the study folder (results, figures, report)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the study folder (results, figures, report); one per backend/device/precision")
     parser.add_argument("--backend", default="onnxruntime", help="backend (default: onnxruntime)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device (default: cpu)")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "tf32"), help="precision (default: fp32)")
