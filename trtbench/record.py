@@ -27,6 +27,16 @@ from trtbench.errors import TrtbenchError
 SCHEMA_VERSION = 1
 
 
+def per_tile_shape(dims: Any) -> Optional[List[int]]:
+    """A tensor's dimensions without the batch one (for ``LayerTime.shape``); None when unknown."""
+    if not isinstance(dims, list) or len(dims) < 2:
+        return None
+    try:
+        return [int(d) for d in dims[1:]]
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass
 class LayerTime:
     """Time of one layer (or fused layer) per inference of one batch, in ms."""

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from trtbench import validity
 from trtbench.categories import tensorrt_layers
 from trtbench.errors import TrtbenchError
-from trtbench.record import LayerTime, RunRecord
+from trtbench.record import LayerTime, RunRecord, per_tile_shape
 from trtbench.trtexec_io import (
     LayerInfo,
     Profile,
@@ -115,13 +115,7 @@ def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> T
 def output_shape(layer: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
     """The first output's dimensions without the batch dimension, from detailed layer info."""
     outputs = (layer or {}).get("Outputs") or []
-    dims = outputs[0].get("Dimensions") if outputs and isinstance(outputs[0], dict) else None
-    if not isinstance(dims, list) or len(dims) < 2:
-        return None
-    try:
-        return [int(d) for d in dims[1:]]
-    except (TypeError, ValueError):
-        return None
+    return per_tile_shape(outputs[0].get("Dimensions")) if outputs and isinstance(outputs[0], dict) else None
 
 
 def _join(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> List[Optional[Mapping[str, Any]]]:

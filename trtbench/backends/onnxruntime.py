@@ -21,7 +21,7 @@ from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
 from trtbench.categories import OTHER, TRANSFER, onnx_ops
 from trtbench.errors import TrtbenchError, missing_package
 from trtbench.modelsource import onnx_file
-from trtbench.record import LayerTime
+from trtbench.record import LayerTime, per_tile_shape
 
 KERNEL_SUFFIX = "_kernel_time"
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
@@ -45,13 +45,7 @@ def _output_shape(args: Dict[str, Any]) -> Optional[List[int]]:
     outputs = args.get("output_type_shape")
     if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], dict):
         return None
-    dims = next(iter(outputs[0].values()), None)
-    if not isinstance(dims, list) or len(dims) < 2:
-        return None
-    try:
-        return [int(d) for d in dims[1:]]
-    except (TypeError, ValueError):
-        return None
+    return per_tile_shape(next(iter(outputs[0].values()), None))
 
 
 def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> ProfileResult:
