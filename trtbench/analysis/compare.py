@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
@@ -342,34 +342,17 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
 
     # The same module under the exporter's and the framework's names ("/fc1/linear/Gemm" in ONNX,
     # "fc1.linear" in torch), when the category agrees too.
-    keyed: Dict[Tuple[str, str, str], List[int]] = {}
-    for side, record in (("a", a), ("b", b)):
-        for i in single[side]:
-            key = module_path(record.layers[i].name)
-            if key:
-                keyed.setdefault((key, record.layers[i].category, side), []).append(i)
-    for (key, category, side), a_hits in list(keyed.items()):
-        b_hits = keyed.get((key, category, "b"), [])
-        if side == "a" and len(a_hits) == 1 and len(b_hits) == 1:
-            pairs.append(_pair(a, b, a_hits, b_hits, "module path"))
-            single["a"].remove(a_hits[0])
-            single["b"].remove(b_hits[0])
+    def by_module(layer: LayerTime) -> Optional[Tuple[Any, ...]]:
+        key = module_path(layer.name)
+        return (key, layer.category) if key else None
 
     # Names that differ entirely (another exporter, another engine, another TensorRT release's
-    # naming): a layer of one category whose output shape no other unmatched layer of its side has
-    # pairs with the one layer of the other side that has that category and shape.
-    shaped: Dict[Tuple[str, Tuple[int, ...], str], List[int]] = {}
-    for side, record in (("a", a), ("b", b)):
-        for i in single[side]:
-            layer = record.layers[i]
-            if layer.shape and layer.category in ORDERED:
-                shaped.setdefault((layer.category, tuple(layer.shape), side), []).append(i)
-    for (category, shape, side), a_hits in list(shaped.items()):
-        b_hits = shaped.get((category, shape, "b"), [])
-        if side == "a" and len(a_hits) == 1 and len(b_hits) == 1:
-            pairs.append(_pair(a, b, a_hits, b_hits, "shape"))
-            single["a"].remove(a_hits[0])
-            single["b"].remove(b_hits[0])
+    # naming): a conv/pool/fc layer with an output shape no other unmatched layer of its side has.
+    def by_shape(layer: LayerTime) -> Optional[Tuple[Any, ...]]:
+        return (layer.category, tuple(layer.shape)) if layer.shape and layer.category in ORDERED else None
+
+    for key_of, how in ((by_module, "module path"), (by_shape, "shape")):
+        pairs.extend(_pair_unique_keys(a, b, single, key_of, how))
 
     # Otherwise, where both sides have the same number of unmatched conv (pool, fc) layers, the
     # network's structure pairs them in order.
@@ -385,6 +368,27 @@ def align_layers(a: RunRecord, b: RunRecord) -> List[LayerPair]:
         pairs.extend(_pair(a, b, [i], [], "") for i in a_left)
         pairs.extend(_pair(a, b, [], [j], "") for j in b_left)
     return [pair for _, pair in sorted(pairs, key=lambda item: item[0])]
+
+
+def _pair_unique_keys(
+    a: RunRecord, b: RunRecord, single: Dict[str, List[int]],
+    key_of: Callable[[LayerTime], Optional[Tuple[Any, ...]]], how: str,
+) -> List[Tuple[float, LayerPair]]:
+    """Pair unmatched layers whose key is held by exactly one unmatched layer on each side; the
+    paired ones leave `single`."""
+    keyed: Dict[Tuple[Any, ...], Dict[str, List[int]]] = {}
+    for side, record in (("a", a), ("b", b)):
+        for i in single[side]:
+            key = key_of(record.layers[i])
+            if key is not None:
+                keyed.setdefault(key, {"a": [], "b": []})[side].append(i)
+    out = []
+    for hits in keyed.values():
+        if len(hits["a"]) == 1 and len(hits["b"]) == 1:
+            out.append(_pair(a, b, hits["a"], hits["b"], how))
+            single["a"].remove(hits["a"][0])
+            single["b"].remove(hits["b"][0])
+    return out
 
 
 def _pair(

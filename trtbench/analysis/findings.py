@@ -7,9 +7,11 @@ instead of guessing.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from trtbench.netspec import NetSpec, parse_name
 from trtbench.record import RunRecord
 
 HOLDS = "holds"
@@ -142,7 +144,6 @@ def neurons_multiple_of_128(runs: Mapping[tuple, RunRecord], batch: int = 1024) 
         if m == 1 and d == 20 and b == batch and rec.categories.get("fc"):
             # efficiency: FC FLOPs per ms of FC time
             spec = rec.model.get("spec") or {}
-            from trtbench.netspec import NetSpec
             fc_flops = sum(g.flops for g in NetSpec.from_dict(spec).layers() if g.kind == "fc")
             by_n.setdefault(n, []).append(fc_flops * batch / (rec.categories["fc"] / 1e3) / 1e9)
     multiples = {n: _median(v) for n, v in by_n.items() if n % 128 == 0}
@@ -150,8 +151,6 @@ def neurons_multiple_of_128(runs: Mapping[tuple, RunRecord], batch: int = 1024) 
     if not multiples or not others:
         return Finding(4, claim, UNTESTED, "needs neuron counts both on and off multiples of 128 "
                                            "(models/study-neurons.toml)")
-    import math
-
     # an off-multiple count against the multiples on either side of it, interpolated in log2(N):
     # larger layers run more efficiently anyway, so the comparison must be at the same size
     wins, pairs = 0, 0
@@ -184,8 +183,6 @@ def training_vs_throughput(rows: Sequence[Mapping[str, Any]], runs: Mapping[tupl
                            batch: int = 1024, accuracy: int = 97) -> Finding:
     """rows: training records with 'spec' (name) and 'times_to_accuracy' {"90": s, ...}."""
     claim = "Training time to a given accuracy does not predict classification throughput (Table 2)."
-    from trtbench.netspec import parse_name
-
     pairs = []
     for row in rows:
         name = row.get("spec") if isinstance(row.get("spec"), str) else (row.get("spec") or {}).get("name")

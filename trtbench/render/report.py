@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from trtbench.analysis.findings import STUDY_TABLE2, Finding
 from trtbench.categories import CATEGORIES
 from trtbench.record import RunRecord
+from trtbench.render.console import fmt
 
 
 @dataclass
@@ -38,12 +39,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> List[str]:
     return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
 
 
-def _num(value: Optional[float], digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
-
-
 def table2_section(ctx: StudyContext) -> List[str]:
     lines = ["## Table 2: throughput and time to accuracy", ""]
     train = {}
@@ -59,8 +54,8 @@ def table2_section(ctx: StudyContext) -> List[str]:
         ours = [times.get(str(a)) for a in (90, 95, 97)]
         accuracy = row.get("test_accuracy")
         rows.append([
-            name, study["tiles_per_ms"], _num(rec.tiles_per_ms) if rec else "—",
-            _num(rec.tiles_per_ms / study["tiles_per_ms"]) if rec else "—",
+            name, study["tiles_per_ms"], fmt(rec.tiles_per_ms) if rec else "—",
+            fmt(rec.tiles_per_ms / study["tiles_per_ms"]) if rec else "—",
             " / ".join(f"{study['seconds'][a]:.1f}" for a in (90, 95, 97)),
             " / ".join("not reached" if s is None else f"{s:.1f}" for s in ours) if row else "—",
             f"{100 * accuracy:.2f}" if accuracy is not None else "—",
