@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from trtbench.backends import get  # noqa: E402
 from trtbench.backends.base import LoadOptions  # noqa: E402
-from trtbench.measure import measure  # noqa: E402
-from trtbench.modelsource import onnx_file, resolve_model  # noqa: E402
+from trtbench.measure.method import measure  # noqa: E402
+from trtbench.models.source import onnx_file, resolve_model  # noqa: E402
 
 
 class BareLoop:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import List, Optional, Sequence, Tuple
 
-from trtbench.record import LayerTime, RunRecord
+from trtbench.results.record import LayerTime, RunRecord
 
 # c1d20-f1n1024 on onnxruntime CPU at batch 1024 (ms per batch): the shape of a real profile.
 ORT_LAYERS: Sequence[Tuple[str, str, float, str]] = (

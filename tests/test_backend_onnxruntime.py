@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.onnxruntime import parse_trace
+from trtbench.backends.onnxruntime.session import parse_trace
 from trtbench.errors import TrtbenchError
 
 
@@ -91,7 +91,7 @@ def ort_backend():
 
 
 def test_real_session_times_and_profiles_a_foreign_model(tmp_path: Path, ort_backend) -> None:
-    from trtbench.modelsource import resolve_model
+    from trtbench.models.source import resolve_model
 
     model = resolve_model(str(_net(tmp_path / "f.onnx")), tmp_path)
     session = ort_backend.load(model, LoadOptions(threads=1))
@@ -113,7 +113,7 @@ def test_real_session_times_and_profiles_a_foreign_model(tmp_path: Path, ort_bac
 
 
 def test_fixed_batch_model_refuses_another_batch(tmp_path: Path, ort_backend) -> None:
-    from trtbench.modelsource import resolve_model
+    from trtbench.models.source import resolve_model
 
     model = resolve_model(str(_net(tmp_path / "fixed.onnx", batch=4)), tmp_path)
     session = ort_backend.load(model, LoadOptions())
@@ -124,7 +124,7 @@ def test_fixed_batch_model_refuses_another_batch(tmp_path: Path, ort_backend) ->
 
 
 def test_unsupported_options_are_user_errors(tmp_path: Path, ort_backend) -> None:
-    from trtbench.modelsource import resolve_model
+    from trtbench.models.source import resolve_model
 
     model = resolve_model(str(_net(tmp_path / "f.onnx")), tmp_path)
     with pytest.raises(TrtbenchError, match="fp16"):

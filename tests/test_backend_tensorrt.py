@@ -11,7 +11,7 @@ import pytest
 from conftest import cuda_available
 from test_trt_build import make_onnx
 from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.tensorrt import BACKEND, TRANSFER_IN, TRANSFER_OUT, aggregate_layer_times
+from trtbench.backends.tensorrt.session import BACKEND, TRANSFER_IN, TRANSFER_OUT, aggregate_layer_times
 from trtbench.errors import TrtbenchError
 
 HAS_TRT = importlib.util.find_spec("tensorrt") is not None
@@ -49,7 +49,7 @@ def test_without_tensorrt_the_backend_names_how_to_get_it(tmp_path):
 
 
 def test_cuda_layer_without_packages_says_what_to_install():
-    from trtbench import cuda
+    from trtbench.backends.tensorrt import cuda
     if cuda.available():
         pytest.skip(f"{cuda.available()} is installed here")
     with pytest.raises(TrtbenchError) as err:
@@ -61,8 +61,8 @@ def _run_engine(tmp_path: Path, wanted) -> None:
     trt = pytest.importorskip("tensorrt")
     if not wanted(int(trt.__version__.split(".")[0])):
         pytest.skip(f"TensorRT {trt.__version__} is not the version this test covers")
-    from trtbench.targets import get_target
-    from trtbench.trt_build import BuildRequest, build_with_api, read_model_input
+    from trtbench.device.targets import get_target
+    from trtbench.backends.tensorrt.build import BuildRequest, build_with_api, read_model_input
 
     onnx = make_onnx(tmp_path / "m.onnx", relu_only=False)
     req = BuildRequest(onnx=onnx, engine=tmp_path / "m.plan", target=get_target("h100"), precision="fp32",

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.torch import ITERATION, LAYER_PREFIX, attribute_trace
+from trtbench.backends.torch.session import ITERATION, LAYER_PREFIX, attribute_trace
 from trtbench.categories import torch_ops
 from trtbench.errors import TrtbenchError
-from trtbench.netspec import parse_name
+from trtbench.models.netspec import parse_name
 
 HOPPER_CONV_KERNEL = "sm90_xmma_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_tilesize128x128x32_warpgroupsize1x1x1"
 
@@ -134,7 +134,7 @@ def test_cuda_session_charges_kernels_to_modules(torch_backend, precision: str, 
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU")
-    from trtbench.measure import measure
+    from trtbench.measure.method import measure
 
     model = _spec_model("c1d20-f1n1024")
     session = torch_backend.load(model, LoadOptions(device="cuda", precision=precision, cuda_graph=graph,

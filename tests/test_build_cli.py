@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from test_trt_build import make_onnx
-from trtbench.hostinfo import detect_host, host_matches
-from trtbench.targets import get_target
+from trtbench.device.host import detect_host, host_matches
+from trtbench.device.targets import get_target
 
 
 def _here_is(target: str) -> bool:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from trtbench.cli import COMMAND_MODULES, build_parser
+from trtbench.cli.app import COMMAND_MODULES, build_parser
 
 
 def test_every_subcommand_has_help_and_example(cli):
@@ -10,7 +10,7 @@ def test_every_subcommand_has_help_and_example(cli):
     assert parser is not None
     for name in COMMAND_MODULES:
         import importlib
-        module = importlib.import_module(f"trtbench.commands.{name}")
+        module = importlib.import_module(f"trtbench.cli.commands.{name}")
         assert module.EXAMPLE.startswith("trtbench "), name
         result = cli(module.NAME, "--help")
         assert result.returncode == 0, result.stderr
@@ -36,7 +36,7 @@ def test_help_needs_no_heavy_packages():
     # module must not import them.
     import subprocess
     import sys
-    code = ("import sys, trtbench.cli as c; c.build_parser(); "
+    code = ("import sys, trtbench.cli.app as c; c.build_parser(); "
             "bad=[m for m in ('torch','onnxruntime','tensorrt','matplotlib','scipy') if m in sys.modules]; "
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

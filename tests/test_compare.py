@@ -72,9 +72,9 @@ def _fake_targets(monkeypatch) -> None:
             name=name, peak_fp32_tflops=fp32, peak_fp16_tflops=fp16, memory_bandwidth_gbs=bw
         )
 
-    module = types.ModuleType("trtbench.targets")
+    module = types.ModuleType("trtbench.device.targets")
     module.get_target = get_target  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "trtbench.targets", module)
+    monkeypatch.setitem(sys.modules, "trtbench.device.targets", module)
 
 
 def test_prediction_from_target_peaks(monkeypatch) -> None:
@@ -98,7 +98,7 @@ def test_prediction_from_target_peaks(monkeypatch) -> None:
 
 
 def test_no_prediction_without_targets(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "trtbench.targets", None)  # import fails
+    monkeypatch.setitem(sys.modules, "trtbench.device.targets", None)  # import fails
     a, b = _study_pair()
     assert compare(a, b).prediction is None
     _fake_targets(monkeypatch)
@@ -162,7 +162,7 @@ def test_batch_sweeps_pair_by_batch() -> None:
 
 
 def test_prediction_with_the_bundled_target_profiles() -> None:
-    targets = pytest.importorskip("trtbench.targets")
+    targets = pytest.importorskip("trtbench.device.targets")
     a, b = _study_pair()  # devices "tx1" and "gtx-960"
     tx1, gtx = targets.get_target("tx1"), targets.get_target("gtx-960")
     prediction = compare(a, b).prediction

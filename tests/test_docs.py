@@ -81,7 +81,7 @@ def test_documented_commands_run(doc: Path, tmp_path: Path):
 def test_every_command_is_documented_with_its_example():
     """docs/commands.md lists every subcommand with the example its --help shows; the README's
     table names every subcommand."""
-    from trtbench.cli import _load_commands
+    from trtbench.cli.app import _load_commands
 
     page = (REPO / "docs" / "commands.md").read_text()
     readme = (REPO / "README.md").read_text()

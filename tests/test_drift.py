@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from trtbench.analysis import drift
-from trtbench.drift_loop import run_drift
+from trtbench.measure.drift_loop import run_drift
 from trtbench.errors import TrtbenchError
 
 

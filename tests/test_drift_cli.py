@@ -110,7 +110,7 @@ def test_user_errors_exit_2_with_one_line(cli, tmp_path: Path, args: List[str], 
 
 
 def _record(i: int, ms: float, batch: int = 256):
-    from trtbench.record import RunRecord
+    from trtbench.results.record import RunRecord
 
     return RunRecord(
         backend="onnxruntime",
@@ -131,7 +131,7 @@ def _record(i: int, ms: float, batch: int = 256):
 
 
 def test_history_from_the_database(cli, tmp_path: Path) -> None:
-    from trtbench.store import Store
+    from trtbench.results.store import Store
 
     db = tmp_path / "runs.db"
     ms = _noise(11, n=20, cv=0.02)
@@ -237,7 +237,7 @@ def test_fragmenting_allocations_on_cuda() -> None:
         pytest.skip("needs a CUDA GPU")
     import time
 
-    from trtbench.drift_loop import CudaRuntime, Fragmenter
+    from trtbench.measure.drift_loop import CudaRuntime, Fragmenter
 
     fragmenter = Fragmenter(CudaRuntime.load(), seed=1, max_live_bytes=512 << 20)
     times = [fragmenter.step(time.perf_counter) for _ in range(60)]
@@ -276,7 +276,7 @@ def test_live_fragment_loop_on_cuda(cli, tmp_path: Path) -> None:
 
 
 def test_series_from_saved_run_records(cli, tmp_path: Path) -> None:
-    from trtbench.record import write_records
+    from trtbench.results.record import write_records
 
     ms = _noise(12, n=30, cv=0.01)
     ms[15:] *= 1.3

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.netspec import resolve_spec
+from trtbench.models.netspec import resolve_spec
 
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
-from trtbench import export, torchnet  # noqa: E402
+from trtbench.models import export, torchnet  # noqa: E402
 
 # A representative subset of the study grid (every group's extremes) and LeNet-5; `trtbench export`
 # of the whole grid is checked by hand (docs/models-and-training.md).
@@ -62,7 +62,7 @@ def test_export_spec(tmp_path, name, mnist_dir):
 @pytest.fixture
 def trained_checkpoint(tmp_path, mnist_dir):
     """A briefly trained checkpoint (a few hundred tiles), enough to beat chance."""
-    from trtbench.train import TrainConfig, train
+    from trtbench.models.train import TrainConfig, train
 
     spec = resolve_spec("c1d5-f1n32")
     result = train(spec, mnist_dir, TrainConfig(epochs=1, limit=1500, validation=500, threads=1))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import JETSON_FIXTURES, REPO
-from trtbench.targets import load_targets
+from trtbench.device.targets import load_targets
 
 SCRIPTS = sorted((REPO / "jetson").glob("*.sh"))
 PIN = REPO / "jetson" / "pin-clocks.sh"

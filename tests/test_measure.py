@@ -9,8 +9,8 @@ import pytest
 
 from trtbench.backends.base import ModelSource, ProfileResult
 from trtbench.errors import TrtbenchError
-from trtbench.measure import WARMUP_MS, measure, warm_up
-from trtbench.record import LayerTime
+from trtbench.measure.method import WARMUP_MS, measure, warm_up
+from trtbench.results.record import LayerTime
 
 
 class ScriptedSession:

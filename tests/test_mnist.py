@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtbench import mnist
+from trtbench.models import mnist
 from trtbench.errors import TrtbenchError
 
 

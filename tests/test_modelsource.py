@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from trtbench.errors import TrtbenchError
-from trtbench.modelsource import onnx_file, resolve_model
+from trtbench.models.source import onnx_file, resolve_model
 
 
 def foreign_onnx(path: Path, metadata: dict = None) -> Path:
@@ -71,7 +71,7 @@ def test_plan_is_passed_through(tmp_path: Path) -> None:
 
 def test_spec_name_is_exported_once_and_reused(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    pytest.importorskip("trtbench.export")
+    pytest.importorskip("trtbench.models.export")
     cache = tmp_path / "cache"
     first = resolve_model("c1d4-f1n16", cache)
     assert first.kind == "onnx" and first.path.parent == cache and first.name == "c1d4-f1n16"
@@ -84,9 +84,9 @@ def test_spec_name_is_exported_once_and_reused(tmp_path: Path) -> None:
 
 def test_checkpoint_is_exported_for_onnx_backends(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    pytest.importorskip("trtbench.export")
-    from trtbench import torchnet
-    from trtbench.netspec import parse_name
+    pytest.importorskip("trtbench.models.export")
+    from trtbench.models import torchnet
+    from trtbench.models.netspec import parse_name
 
     spec = parse_name("c1d4-f1n16")
     path = tmp_path / "net.pt"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.netspec import NetSpec, parse_name, resolve_spec
+from trtbench.models.netspec import NetSpec, parse_name, resolve_spec
 
 REPO = Path(__file__).resolve().parent.parent
 

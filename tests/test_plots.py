@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from trtbench.commands.plot import read_series
+from trtbench.cli.commands.plot import read_series
 from trtbench.errors import TrtbenchError
 from trtbench.render import plots
 

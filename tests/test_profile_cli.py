@@ -115,7 +115,7 @@ def test_error_cases_are_one_line_exit_2(cli, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_spec_on_torch_cpu(cli, tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    pytest.importorskip("trtbench.export")
+    pytest.importorskip("trtbench.models.export")
     result = cli("profile", "c1d4-f1n32", "--backend", "torch", "--device", "cpu", "--batch", "8", *FAST,
                  "--json", "t.json", "--db", "t.db")
     assert result.returncode == 0, result.stderr

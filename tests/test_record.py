@@ -5,7 +5,7 @@ import json
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.record import LayerTime, RunRecord, read_records, to_trtexec_profile, write_records
+from trtbench.results.record import LayerTime, RunRecord, read_records, to_trtexec_profile, write_records
 
 
 def make_record(batch: int = 64) -> RunRecord:

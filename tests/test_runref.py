@@ -8,9 +8,9 @@ import pytest
 from fake_runs import make_record
 
 from trtbench.errors import TrtbenchError
-from trtbench.record import write_records
-from trtbench.runref import load_runs
-from trtbench.store import Store
+from trtbench.results.record import write_records
+from trtbench.results.runref import load_runs
+from trtbench.results.store import Store
 
 
 def test_files_and_ids_mixed_in_order(tmp_path: Path) -> None:

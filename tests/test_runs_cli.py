@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fake_runs import TRT_LAYERS, make_record
 
-from trtbench.record import read_records, write_records
+from trtbench.results.record import read_records, write_records
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fake_runs import make_record
 
-from trtbench import store as store_module
+from trtbench.results import store as store_module
 from trtbench.errors import TrtbenchError
-from trtbench.record import RunRecord
-from trtbench.store import Store
+from trtbench.results.record import RunRecord
+from trtbench.results.store import Store
 
 
 def test_round_trip_keeps_the_whole_record(tmp_path: Path) -> None:
@@ -217,7 +217,7 @@ _WRITER = """
 import sys
 sys.path[:0] = [sys.argv[2], sys.argv[3]]
 from fake_runs import make_record
-from trtbench.store import Store
+from trtbench.results.store import Store
 layers = [("layer%03d" % i, "conv", 0.01, "Conv") for i in range(300)]
 with Store(sys.argv[1]) as store:
     print("ready", flush=True)

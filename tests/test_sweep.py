@@ -14,7 +14,7 @@ import pytest
 
 from trtbench.analysis import sweep as sweeps
 from trtbench.errors import TrtbenchError
-from trtbench.sweepfile import load_sweep, parse_sweep
+from trtbench.sweep.file import load_sweep, parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 STUDY = REPO / "models" / "study.toml"
@@ -133,9 +133,9 @@ SCRIPT = textwrap.dedent('''
     import sys, time
     from pathlib import Path
     from trtbench.analysis import sweep as sweeps
-    from trtbench.record import RunRecord
-    from trtbench.store import Store
-    from trtbench.sweepfile import parse_sweep
+    from trtbench.results.record import RunRecord
+    from trtbench.results.store import Store
+    from trtbench.sweep.file import parse_sweep
 
     table = {"kind": "sweep", "name": "tiny", "group": [
         {"name": "a", "fc_layers": [1, 2, 3], "batch": [16, 32]},
@@ -167,7 +167,7 @@ def _start(script: Path, db: Path) -> subprocess.Popen:
 
 
 def test_a_sweep_killed_with_sigkill_resumes_with_every_point_exactly_once(tmp_path):
-    from trtbench.store import Store
+    from trtbench.results.store import Store
 
     script = tmp_path / "tiny_sweep.py"
     script.write_text(SCRIPT)

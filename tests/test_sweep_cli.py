@@ -10,9 +10,9 @@ import pytest
 
 from trtbench.analysis import costmodel
 from trtbench.analysis import sweep as sweeps
-from trtbench.record import RunRecord
-from trtbench.store import Store
-from trtbench.sweepfile import load_sweep
+from trtbench.results.record import RunRecord
+from trtbench.results.store import Store
+from trtbench.sweep.file import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 STUDY = REPO / "models" / "study.toml"
@@ -143,7 +143,7 @@ def test_plot_speedup_between_two_sweep_runs_and_a_drift_series(cli, study_db, t
 def test_a_real_two_point_sweep_on_onnxruntime_and_its_resume(cli, tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("torch")
-    pytest.importorskip("trtbench.export")
+    pytest.importorskip("trtbench.models.export")
     tiny = tmp_path / "tiny.toml"
     tiny.write_text('kind = "sweep"\nname = "tiny"\n[[group]]\nname = "g"\nfc_layers = [1]\nneurons = [64]\n'
                     'depth = [5]\nbatch = [16, 32]\n')

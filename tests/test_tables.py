@@ -11,7 +11,7 @@ import pytest
 from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 from rich.console import Console
 
-from trtbench.record import LayerTime, read_records
+from trtbench.results.record import LayerTime, read_records
 from trtbench.render import tables
 
 
@@ -136,11 +136,11 @@ def test_comparison_table_flags_and_predictions(monkeypatch) -> None:
     from trtbench.analysis.compare import compare
 
     peaks = {"tx1": (0.511, 25.6), "gtx960": (2.41, 112.0)}
-    module = types.ModuleType("trtbench.targets")
+    module = types.ModuleType("trtbench.device.targets")
     module.get_target = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
         name=name, peak_fp32_tflops=peaks[name][0], peak_fp16_tflops=None, memory_bandwidth_gbs=peaks[name][1]
     )
-    monkeypatch.setitem(sys.modules, "trtbench.targets", module)
+    monkeypatch.setitem(sys.modules, "trtbench.device.targets", module)
     a = make_record(device="tx1", backend="tensorrt")
     fast = {"fc": 105.0}
     b_layers = [(n, c, ms / fast.get(c, 6.0), t) for n, c, ms, t in ORT_LAYERS]

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.mnist import Normalisation
-from trtbench.netspec import ConvLayer, NetSpec, resolve_spec
+from trtbench.models.mnist import Normalisation
+from trtbench.models.netspec import ConvLayer, NetSpec, resolve_spec
 
 torch = pytest.importorskip("torch")
-from trtbench import torchnet  # noqa: E402
+from trtbench.models import torchnet  # noqa: E402
 
 
 @pytest.mark.parametrize("name", ["c1d20-f1n128", "c5d5-f1n256", "c2d40-f3n512", "c4d10-f2n64", "lenet5"])

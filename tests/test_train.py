@@ -8,12 +8,12 @@ import pytest
 from conftest import MNIST_DIR
 
 from trtbench.errors import TrtbenchError
-from trtbench.mnist import load_mnist
-from trtbench.netspec import resolve_spec
-from trtbench.train import STUDY_TABLE2, TrainConfig, split, table2_rows
+from trtbench.models.mnist import load_mnist
+from trtbench.models.netspec import resolve_spec
+from trtbench.models.train import STUDY_TABLE2, TrainConfig, split, table2_rows
 
 torch = pytest.importorskip("torch")
-from trtbench.train import train  # noqa: E402
+from trtbench.models.train import train  # noqa: E402
 
 TINY = dict(batch_size=32, validation=1000, limit=2000, checks_per_epoch=4, threads=1)
 
@@ -37,7 +37,7 @@ def test_tiny_training_learns(tiny_run, data):
     accs = [c["val_accuracy"] for c in record["checks"]]
     assert accs[-1] > accs[0] or accs[0] > 0.6
     # the returned model is the one whose accuracy is recorded
-    from trtbench.mnist import normalise
+    from trtbench.models.mnist import normalise
     x = torch.from_numpy(normalise(data.test_images[:500], tiny_run.normalisation))
     with torch.inference_mode():
         pred = tiny_run.model(x).argmax(1).numpy()
@@ -115,7 +115,7 @@ def test_cli_train_writes_checkpoint_record_and_row(cli, mnist_dir, tmp_path):
     assert "c1d5-f1n32" in result.stdout and "test accuracy" in result.stdout
     assert f"{100 * record['test_accuracy']:.2f} %" in result.stdout
     assert "epoch 1: validation accuracy" in result.stderr
-    from trtbench.torchnet import load_checkpoint
+    from trtbench.models.torchnet import load_checkpoint
     ckpt = load_checkpoint(tmp_path / "m.pt")
     assert ckpt.trained and ckpt.record["test_accuracy"] == record["test_accuracy"]
 

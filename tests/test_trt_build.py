@@ -10,11 +10,11 @@ import pytest
 
 from conftest import cuda_available
 from trtbench.errors import TrtbenchError
-from trtbench.hostinfo import HostInfo
-from trtbench.targets import get_target
-from trtbench.trt_build import (BuildRequest, build_metadata, check_batch_range, check_dla, check_precision,
+from trtbench.device.host import HostInfo
+from trtbench.device.targets import get_target
+from trtbench.backends.tensorrt.build import (BuildRequest, build_metadata, check_batch_range, check_dla, check_precision,
                                 metadata_path, read_metadata, read_model_input, write_metadata)
-from trtbench.trt_features import features_for, precision_flags
+from trtbench.backends.tensorrt.versions import features_for, precision_flags
 
 
 def make_onnx(path: Path, batch="N", relu_only=True) -> Path:
@@ -119,8 +119,8 @@ def test_metadata_round_trip(tmp_path):
 
 
 def _script(tmp_path, target, **kw):
-    from trtbench.device_script import emit_script
-    from trtbench.trtexec_cli import TrtVersion
+    from trtbench.backends.trtexec.script import emit_script
+    from trtbench.backends.trtexec.flags import TrtVersion
 
     t = get_target(target)
     version = TrtVersion.parse(kw.pop("version", t.trt_default))
@@ -173,7 +173,7 @@ def _real_build(tmp_path, major_check):
     trt = pytest.importorskip("tensorrt")
     if not major_check(int(trt.__version__.split(".")[0])):
         pytest.skip(f"TensorRT {trt.__version__} is not the version this test covers")
-    from trtbench.trt_build import build_with_api
+    from trtbench.backends.tensorrt.build import build_with_api
 
     onnx = make_onnx(tmp_path / "m.onnx", relu_only=False)
     req = BuildRequest(onnx=onnx, engine=tmp_path / "m.plan", target=get_target("h100"), precision="fp32",

@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench import trtexec_cli
+from trtbench.backends.trtexec import flags as trtexec_cli
 from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.trtexec import BACKEND
+from trtbench.backends.trtexec.session import BACKEND
 from trtbench.errors import TrtbenchError
 
 F = TRTEXEC_FIXTURES
@@ -118,7 +118,7 @@ def test_session_runs_trtexec_and_reads_its_outputs(fake_trtexec, plan):
 
 
 def test_measure_with_the_trtexec_backend(fake_trtexec, plan):
-    from trtbench.measure import measure
+    from trtbench.measure.method import measure
     session = BACKEND.load(plan, LoadOptions(device="cuda"))
     try:
         record = measure(session, plan, 32, iterations=10, loops=3, warmup=2)

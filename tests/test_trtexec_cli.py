@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
 from trtbench.errors import TrtbenchError
-from trtbench.trtexec_cli import (
+from trtbench.backends.trtexec.flags import (
     TrtVersion,
     build_args,
     detect_version,

@@ -13,9 +13,9 @@ import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
 from trtbench.errors import TrtbenchError
-from trtbench.record import RunRecord
-from trtbench.trtexec_import import import_outputs
-from trtbench.trtexec_io import parse_layer_info, parse_log, parse_profile
+from trtbench.results.record import RunRecord
+from trtbench.backends.trtexec.importer import import_outputs
+from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile
 
 F = TRTEXEC_FIXTURES
 A100 = "NVIDIA__TensorRT__trex-A100-fp32-resnet.onnx.engine"

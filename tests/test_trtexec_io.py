@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
 from trtbench.errors import TrtbenchError
-from trtbench.trtexec_cli import TrtVersion
-from trtbench.trtexec_io import parse_layer_info, parse_log, parse_profile, parse_times
+from trtbench.backends.trtexec.flags import TrtVersion
+from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile, parse_times
 
 F = TRTEXEC_FIXTURES
 PROFILES = sorted(F.glob("*profile.json"))
@@ -91,7 +91,7 @@ def test_layer_info_fixture(path):
 
 
 def test_layer_info_bare_list_and_io_tensors():
-    from trtbench.trtexec_io import layer_info_from_json
+    from trtbench.backends.trtexec.parsers import layer_info_from_json
     info = layer_info_from_json({"Layers": [{"Name": "a", "LayerType": "NoOp"}],
                                  "I/O Tensors": [{"Name": "x", "Mode": "Input"}]})
     assert info.bindings == ["x"] and info.detailed

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from trtbench.record import RunRecord
-from trtbench.validity import CHECKS, Check, evaluate, median_ci
+from trtbench.results.record import RunRecord
+from trtbench.measure.validity import CHECKS, Check, evaluate, median_ci
 
 
 def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from trtbench.cli import main
+from trtbench.cli.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
-from trtbench.record import LayerTime, RunRecord
+from trtbench.results.record import LayerTime, RunRecord
 
 FLAG_FACTOR = 2.0
 COMPUTE_BOUND = ("conv", "fc")
@@ -223,7 +223,7 @@ def _notes(a: RunRecord, b: RunRecord, rows: Sequence[CategoryRow]) -> List[str]
 def _target_of(record: RunRecord) -> Any:
     """The target profile a run maps to (its host's target, else its device name), or None."""
     try:
-        targets = importlib.import_module("trtbench.targets")  # optional: compare works without it
+        targets = importlib.import_module("trtbench.device.targets")  # optional: compare works without it
     except ImportError:
         return None
     for name in (record.host.get("target"), record.device):

@@ -30,8 +30,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from trtbench.errors import TrtbenchError
-from trtbench.netspec import BYTES_PER_VALUE, NetSpec
-from trtbench.record import RunRecord
+from trtbench.models.netspec import BYTES_PER_VALUE, NetSpec
+from trtbench.results.record import RunRecord
 
 MODELS = ("study", "general")
 
@@ -253,7 +253,7 @@ def _json_safe(value: Any) -> Any:
 
 def spec_of(record: RunRecord) -> Optional[NetSpec]:
     """The NetSpec a record was measured on (from its stored spec, else its canonical name)."""
-    from trtbench.netspec import parse_name
+    from trtbench.models.netspec import parse_name
 
     spec_data = record.model.get("spec")
     if spec_data:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweepfile import Sweep, SweepPoint
+from trtbench.sweep.file import Sweep, SweepPoint
 
 ORDERS = ("interleave", "random", "file")
 
@@ -258,7 +258,7 @@ class Result:
         spec = self.record.model.get("spec") or {}
         family = dict(spec.get("family") or {})
         if not family:
-            from trtbench.netspec import parse_name
+            from trtbench.models.netspec import parse_name
 
             parsed = parse_name(self.record.model_name)
             family = dict(parsed.family or {}) if parsed else {}
@@ -333,7 +333,7 @@ class TrainRows:
     """Training records of a sweep's networks in one JSON file, one per network, resumable.
 
     The file is ``{"kind": "trtbench-sweep-training", "sweep_run": ..., "rows": {spec name:
-    training record of trtbench.train}}``, rewritten atomically (temporary file, then rename) after
+    training record of trtbench.models.train}}``, rewritten atomically (temporary file, then rename) after
     each network, so a killed sweep keeps every finished training and retrains none of them.
     """
 
@@ -367,8 +367,8 @@ class TrainRows:
             return self.rows[spec.name]
         train = self._train
         if train is None:
-            from trtbench.train import TrainConfig
-            from trtbench.train import train as train_spec
+            from trtbench.models.train import TrainConfig
+            from trtbench.models.train import train as train_spec
 
             def train(s: Any) -> Dict[str, Any]:
                 return train_spec(s, self.data_dir, TrainConfig(epochs=self.epochs, limit=self.limit)).record

@@ -4,7 +4,7 @@ A backend module exposes ``BACKEND: Backend``. Heavy packages are imported insid
 importing a backend module is cheap and never fails when its package is missing; `available()`
 says whether it can run, and `load()` raises `TrtbenchError` naming the install command if not.
 
-The measurement method lives in `trtbench.measure`, not here: it calls a `Session`'s
+The measurement method lives in `trtbench.measure.method`, not here: it calls a `Session`'s
 ``run_timed`` for the timing pass (no profiler attached) and ``profile`` for the separate
 profiling pass, and builds the `RunRecord`.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol
 
-from trtbench.record import LayerTime
+from trtbench.results.record import LayerTime
 
 
 @dataclass

@@ -18,7 +18,7 @@ from rich.table import Table
 from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
-from trtbench.record import RunRecord, dumps, write_records
+from trtbench.results.record import RunRecord, dumps, write_records
 from trtbench.render import console as house
 
 TOP_LAYERS = 15

@@ -8,7 +8,7 @@ returns the dict stored as ``record.telemetry``::
      "samples": [{"t": 0.0, "sm_mhz": 1980, "temp_c": 41, "power_mw": 71000, "reasons": 0, ...}],
      "jetson": {"clocks": {...}, "power_mode": {...}}}
 
-`checks()` turns samples into `trtbench.validity.Check`s (throttling, clock changes, temperature,
+`checks()` turns samples into `trtbench.measure.validity.Check`s (throttling, clock changes, temperature,
 Jetson clocks not pinned) that the measurement's verdict takes as extra checks.
 """
 
@@ -79,13 +79,13 @@ def checks(
     temp_limit_c: float = TEMP_LIMIT_C,
     busy_pct: float = BUSY_PCT,
 ) -> List[Any]:
-    """Validity checks from telemetry, as `trtbench.validity.Check`s (status ok / warn / invalid).
+    """Validity checks from telemetry, as `trtbench.measure.validity.Check`s (status ok / warn / invalid).
 
     `samples`: NVML or tegrastats sample dicts (or `TegraSample`s). `jetson`: the
     ``{"clocks": ..., "power_mode": ...}`` state read at the start (Jetson only). A check with no
     data to judge is left out rather than reported ok.
     """
-    from trtbench.validity import Check
+    from trtbench.measure.validity import Check
 
     rows = [_as_dict(s) for s in samples]
     out: List[Any] = []

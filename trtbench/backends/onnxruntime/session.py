@@ -1,0 +1,287 @@
+"""The onnxruntime backend: CPU, and the CUDA execution provider where it is installed.
+
+Timing runs through an IOBinding with input and output buffers allocated in `set_batch`, so
+`run_timed` times inference only. Per-node times come from a separate session with onnxruntime's
+profiler enabled (its trace has ``cat: "Node"`` events named ``<node>_kernel_time``, durations in
+µs, ``args.op_name`` and ``args.provider``); the profiled runs never feed the throughput.
+"""
+from __future__ import annotations
+
+import bisect
+import importlib.util
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
+from trtbench.categories import OTHER, TRANSFER, onnx_ops
+from trtbench.errors import TrtbenchError, missing_package
+from trtbench.models.source import onnx_file
+from trtbench.results.record import LayerTime, per_tile_shape
+
+KERNEL_SUFFIX = "_kernel_time"
+DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
+
+
+def _run_windows(events: Sequence[Dict[str, Any]]) -> List[Tuple[float, float]]:
+    runs = [e for e in events if e.get("cat") == "Session" and e.get("name") == "model_run"]
+    return sorted((float(e["ts"]), float(e["ts"]) + float(e.get("dur", 0))) for e in runs)
+
+
+def node_category(op_type: str) -> str:
+    """onnx_ops' category, with onnxruntime's host/device copy nodes charged as transfer."""
+    if op_type.startswith("Memcpy"):
+        return TRANSFER
+    return onnx_ops.categorize(op_type)
+
+
+def _output_shape(args: Dict[str, Any]) -> Optional[List[int]]:
+    """A node's first output dimensions without the batch one (``output_type_shape`` of the trace;
+    layouts are onnxruntime's, e.g. NCHWc convolutions pad channels to a multiple of 8 or 16)."""
+    outputs = args.get("output_type_shape")
+    if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], dict):
+        return None
+    return per_tile_shape(next(iter(outputs[0].values()), None))
+
+
+def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> ProfileResult:
+    """Per-node mean ms per run from an onnxruntime profile trace (a list of trace events).
+
+    Each node event is assigned to the ``model_run`` that contains it; the first `skip_runs`
+    runs are warm-up and dropped. Without ``model_run`` events, a node's k-th event is taken to
+    belong to run k.
+    """
+    nodes = [e for e in events if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX)]
+    windows = _run_windows(events)
+    starts = [start for start, _ in windows]
+    totals: Dict[Tuple[str, str], float] = {}
+    info: Dict[Tuple[str, str], Tuple[str, str]] = {}
+    shapes: Dict[Tuple[str, str], Optional[List[int]]] = {}
+    seen: Dict[Tuple[str, str], int] = {}
+    kept_runs = set()
+    for event in sorted(nodes, key=lambda e: float(e["ts"])):
+        args = event.get("args", {})
+        op_type = str(args.get("op_name", "?"))
+        index = str(args.get("node_index", ""))
+        key = (str(event["name"])[: -len(KERNEL_SUFFIX)] or f"{op_type}_{index or '?'}", index)
+        if windows:
+            ts = float(event["ts"])
+            run = bisect.bisect_right(starts, ts) - 1
+            if run < 0 or ts > windows[run][1]:
+                continue
+        else:
+            run = seen.get(key, 0)
+            seen[key] = run + 1
+        if run < skip_runs:
+            continue
+        kept_runs.add(run)
+        totals[key] = totals.get(key, 0.0) + float(event.get("dur", 0.0))
+        info[key] = (op_type, str(args.get("provider", "")))
+        shapes[key] = _output_shape(args)
+    runs = len(kept_runs)
+    if runs == 0:
+        raise TrtbenchError("onnxruntime's profile has no node timings after the warm-up run",
+                            hint="use more profiling iterations")
+    # onnxruntime gives inserted nodes one name (e.g. several "ReorderOutput"): the node index tells them apart
+    names = [name for name, _ in totals]
+    layers = []
+    unknown: List[str] = []
+    for (name, index), total_us in totals.items():
+        op_type, provider = info[(name, index)]
+        category = node_category(op_type)
+        if category == OTHER and op_type not in unknown:
+            unknown.append(op_type)
+        label = f"{name}#{index}" if names.count(name) > 1 else name
+        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
+                                shape=shapes.get((name, index))))
+    providers: Dict[str, int] = {}
+    for _, provider in info.values():
+        if provider:
+            providers[provider] = providers.get(provider, 0) + 1
+    notes = ["nodes per execution provider: " + ", ".join(f"{p} {n}" for p, n in providers.items())] if providers else []
+    return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes)
+
+
+class OrtSession:
+    """A loaded ONNX model in onnxruntime."""
+
+    backend = "onnxruntime"
+
+    def __init__(self, model: ModelSource, options: LoadOptions) -> None:
+        import onnxruntime as ort
+
+        self._ort = ort
+        self.device = options.device
+        self.precision = options.precision
+        self.options = options
+        self.path = onnx_file(model)
+        self.providers = self._providers()
+        self.session = self._session(profile_prefix=None)
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.input_shape = list(inp.shape)
+        self.input_dtype = DTYPES.get(inp.type)
+        if self.input_dtype is None:
+            raise TrtbenchError(f"{self.path}: input '{inp.name}' has type {inp.type}; trtbench feeds float tiles")
+        if any(not isinstance(d, int) or d < 1 for d in self.input_shape[1:]):
+            raise TrtbenchError(f"{self.path}: input '{inp.name}' has shape {self.input_shape}; trtbench needs "
+                                "fixed dimensions after the batch dimension")
+        self.batch = 0
+        self._binding: Any = None
+        self._buffers: List[Any] = []
+
+    # ---- loading -------------------------------------------------------------------------
+    def _providers(self) -> List[Any]:
+        if self.precision not in ("fp32", "tf32"):
+            raise TrtbenchError(f"onnxruntime runs the ONNX model in its own precision; --precision "
+                                f"{self.precision} is not supported here",
+                                hint="use --backend torch or --backend tensorrt for fp16")
+        if self.device == "cpu":
+            if self.precision != "fp32":
+                raise TrtbenchError("--precision tf32 needs --device cuda")
+            return ["CPUExecutionProvider"]
+        if self.device == "cuda":
+            if "CUDAExecutionProvider" not in self._ort.get_available_providers():
+                raise TrtbenchError("this onnxruntime has no CUDA execution provider",
+                                    hint="install it with: pip install onnxruntime-gpu")
+            cuda_options = {"use_tf32": "1" if self.precision == "tf32" else "0"}
+            return [("CUDAExecutionProvider", cuda_options), "CPUExecutionProvider"]
+        raise TrtbenchError(f"unknown device '{self.device}' for onnxruntime", hint="use --device cpu or cuda")
+
+    def _session(self, profile_prefix: Optional[str]) -> Any:
+        ort = self._ort
+        so = ort.SessionOptions()
+        if self.options.threads:
+            so.intra_op_num_threads = int(self.options.threads)
+            so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        if profile_prefix:
+            so.enable_profiling = True
+            so.profile_file_prefix = profile_prefix
+        try:
+            return ort.InferenceSession(str(self.path), so, providers=self.providers)
+        except Exception as exc:  # onnxruntime's pybind exceptions share no public base class
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise TrtbenchError(f"onnxruntime cannot load {self.path}: {first[:300]}") from None
+
+    # ---- Session protocol ------------------------------------------------------------------
+    def set_batch(self, batch: int) -> None:
+        """Fresh input and output buffers for `batch` (old ones dropped): allocation lives here."""
+        declared = self.input_shape[0]
+        if batch < 1:
+            raise TrtbenchError(f"batch must be at least 1, got {batch}")
+        if isinstance(declared, int) and declared != batch:
+            raise TrtbenchError(f"{self.path} takes batch {declared} only, not {batch}",
+                                hint=f"use --batch {declared}, or export the model with a dynamic batch")
+        self._binding = None
+        self._buffers = []
+        device = "cuda" if self.device == "cuda" else "cpu"
+        rng = np.random.default_rng(0)
+        data = rng.random((batch, *self.input_shape[1:]), dtype=np.float32).astype(self.input_dtype)
+        ort = self._ort
+        inp = ort.OrtValue.ortvalue_from_numpy(data, device, 0)
+        binding = self.session.io_binding()
+        binding.bind_ortvalue_input(self.input_name, inp)
+        self._buffers = [data, inp]
+        for out in self.session.get_outputs():
+            shape = [batch if not isinstance(d, int) and i == 0 else d for i, d in enumerate(out.shape)]
+            if all(isinstance(d, int) for d in shape):
+                value = ort.OrtValue.ortvalue_from_shape_and_type(shape, DTYPES.get(out.type, np.float32),
+                                                                  device, 0)
+                binding.bind_ortvalue_output(out.name, value)
+                self._buffers.append(value)
+            else:  # a shape only known at run time: let onnxruntime allocate it
+                binding.bind_output(out.name, device)
+        self._binding = binding
+        self.batch = batch
+
+    def _run_once(self) -> None:
+        try:
+            self.session.run_with_iobinding(self._binding)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise TrtbenchError(f"{self.path} cannot run batch {self.batch}: {first[:300]}",
+                                hint="choose another --batch") from None
+
+    def run_timed(self, iterations: int) -> List[float]:
+        from time import perf_counter
+
+        if self._binding is None:
+            raise TrtbenchError("set_batch must be called before run_timed")
+        times = []
+        binding = self._binding
+        sync = self.device == "cuda"
+        for _ in range(iterations):
+            start = perf_counter()
+            self._run_once()
+            if sync:
+                binding.synchronize_outputs()
+            times.append((perf_counter() - start) * 1000.0)
+        return times
+
+    def profile(self, iterations: int) -> ProfileResult:
+        """Profile in a separate session (same options) so the timed session is never profiled."""
+        with tempfile.TemporaryDirectory(prefix="trtbench-ort-") as folder:
+            profiled = self._session(profile_prefix=os.path.join(folder, "profile"))
+            timed, self.session = self.session, profiled
+            try:
+                self.set_batch(self.batch)
+                for _ in range(iterations + 1):  # the first run is warm-up, dropped by parse_trace
+                    self._run_once()
+                trace = profiled.end_profiling()
+            finally:
+                self.session = timed
+                self.set_batch(self.batch)
+            events = json.loads(Path(trace).read_text())
+        result = parse_trace(events, skip_runs=1)
+        result.notes.append(f"onnxruntime profiler, {result.iterations} runs after 1 warm-up run")
+        return result
+
+    def info(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {
+            "backend_version": self._ort.__version__,
+            "providers": self.session.get_providers(),
+            "threads": self.options.threads,
+        }
+        if self.device == "cuda":
+            data["device_name"] = _gpu_name()
+        return data
+
+    def close(self) -> None:
+        self._binding = None
+        self._buffers = []
+        self.session = None
+
+
+def _gpu_name() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+        name = out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else ""
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    return name or "CUDA GPU"
+
+
+class OrtBackend:
+    name = "onnxruntime"
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("onnxruntime") is not None
+
+    def install_hint(self) -> str:
+        return "install it with: pip install 'trtbench[ort]'"
+
+    def load(self, model: ModelSource, options: LoadOptions) -> OrtSession:
+        if not self.available():
+            raise missing_package("onnxruntime", "ort", "the onnxruntime backend")
+        return OrtSession(model, options)
+
+
+BACKEND = OrtBackend()

@@ -1,0 +1,6 @@
+"""The trtexec backend."""
+from __future__ import annotations
+
+from trtbench.backends.trtexec.session import BACKEND
+
+__all__ = ["BACKEND"]

@@ -1,0 +1,245 @@
+"""trtexec outputs → a `RunRecord`, so a device with only trtexec (a TX1) is analysed on a desktop.
+
+Inputs (any subset, at least one of profile, times, log):
+
+- ``--exportProfile`` JSON, or else the log's ``--dumpProfile`` table → per-layer ms per inference;
+- ``--exportLayerInfo`` JSON, or else the log's ``--dumpLayerInfo`` block → layer types and ONNX
+  origins for the categories (joined by name, or by position when the names differ but the counts
+  match, as TREx did);
+- ``--exportTimes`` JSON → per-iteration GPU compute times; else the log's performance summary;
+- the console log → device, TensorRT version, precision, batch (from the shapes).
+
+Throughput never comes from the profiled run when a timing source exists; when none does, the sum
+of the profiled layer means stands in, with a validity warning.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from trtbench.measure import validity
+from trtbench.categories import tensorrt_layers
+from trtbench.errors import TrtbenchError
+from trtbench.results.record import LayerTime, RunRecord, per_tile_shape
+from trtbench.backends.trtexec.parsers import (
+    LayerInfo,
+    Profile,
+    Times,
+    TrtexecLog,
+    parse_layer_info,
+    parse_log,
+    parse_profile,
+    parse_times,
+)
+
+SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
+
+
+def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optional[Path], log: Optional[Path],
+                   batch: Optional[int] = None) -> RunRecord:
+    """One run record from trtexec's files (see the module docstring)."""
+    if profile is None and times is None and log is None:
+        raise TrtbenchError("nothing to import", hint="give --profile P.json, --times T.json or --log RUN.log")
+    parsed_log = parse_log(log) if log is not None else None
+    prof = parse_profile(profile) if profile is not None else (parsed_log.profile if parsed_log else None)
+    info = parse_layer_info(layers) if layers is not None else (parsed_log.layer_info if parsed_log else None)
+    trace = parse_times(times) if times is not None else None
+    has_summary = parsed_log is not None and parsed_log.summary is not None and parsed_log.summary.gpu_compute
+    if prof is None and trace is None and not has_summary:
+        given = ", ".join(str(p) for p in (layers, log) if p is not None)
+        raise TrtbenchError(f"nothing to import: {given} holds no per-layer profile, no times and no "
+                            "performance summary", hint="give --profile P.json or --times T.json as well")
+    notes: List[str] = []
+
+    layers_out, by_name_ms = layer_times(prof, info, notes) if prof else ([], 0.0)
+    batch_size = batch or (parsed_log.batch if parsed_log else None) or (info.batch() if info else None)
+    record = RunRecord(
+        backend="trtexec", device="cuda", batch=int(batch_size or 1), precision=_precision(parsed_log, info),
+        model=_model(profile, times, log, parsed_log), iterations=0, loops=0, loop_ms=[], iteration_ms=[],
+        end_to_end_ms=0.0, tiles_per_ms=0.0, layers=layers_out, notes=notes,
+        backend_version=str(parsed_log.version) if parsed_log and parsed_log.version else "",
+        device_name=parsed_log.device.name if parsed_log else "",
+        host={"imported_from": [str(p) for p in (profile, layers, times, log) if p is not None]},
+    )
+    record.finish_layers()
+    extra, timed = _timing(record, trace, parsed_log, prof, notes)
+    if batch_size:
+        record.tiles_per_ms = record.batch / record.end_to_end_ms if record.end_to_end_ms > 0 else 0.0
+    else:
+        notes.append("batch unknown (no shapes in the log or layer info): tiles/ms not computed; give --batch N")
+    if prof:
+        total = sum(layer.ms for layer in record.layers)
+        if total > 0 and by_name_ms > 0:
+            notes.append(f"{100.0 * by_name_ms / total:.1f}% of layer time categorised by name alone "
+                         "(no detailed layer info for those rows)")
+        if prof.count < SMALL_COUNT:
+            notes.append(f"the profile averages only {prof.count} iteration(s); per-layer times are noisy")
+        if timed and record.end_to_end_ms > 0:
+            record.overhead = (prof.average_total_ms - record.end_to_end_ms) / record.end_to_end_ms
+    if parsed_log:
+        telemetry = _log_telemetry(parsed_log)
+        if telemetry:
+            record.telemetry["trtexec"] = telemetry
+        if parsed_log.version and not parsed_log.version.at_least(8, 4) and "--separateProfileRun" not in \
+                parsed_log.command and prof is not None and parsed_log.summary is not None:
+            notes.append(f"TensorRT {parsed_log.version} printed its summary from the profiled run: "
+                         "the timing is distorted by the profiler (rerun with --separateProfileRun)")
+    record.validity = validity.evaluate(record, extra)
+    return record
+
+
+# ---- layers --------------------------------------------------------------------------------
+
+def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> Tuple[List[LayerTime], float]:
+    """LayerTimes in profile order, and the ms that only name heuristics categorised."""
+    records = _join(prof, info, notes)
+    out: List[LayerTime] = []
+    by_name_ms = 0.0
+    for row, layer in zip(prof.rows, records):
+        ms = row.time_ms / prof.count if math.isfinite(row.time_ms) else row.average_ms
+        if not math.isfinite(ms):
+            notes.append(f"layer {row.name!r} has no finite time (nan/inf in the file); counted as 0")
+            ms = 0.0
+        decided = tensorrt_layers.classify(row.name, layer)
+        if decided.by_name:
+            by_name_ms += ms
+        origins = tensorrt_layers.onnx_origins(layer)
+        out.append(LayerTime(name=row.name, category=decided.category, ms=ms,
+                             type=_layer_type(layer), origin=" + ".join(origins) or None,
+                             shape=output_shape(layer)))
+    return out, by_name_ms
+
+
+def output_shape(layer: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
+    """The first output's dimensions without the batch dimension, from detailed layer info."""
+    outputs = (layer or {}).get("Outputs") or []
+    return per_tile_shape(outputs[0].get("Dimensions")) if outputs and isinstance(outputs[0], dict) else None
+
+
+def _join(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> List[Optional[Mapping[str, Any]]]:
+    if info is None or not info.detailed:
+        return [None] * len(prof.rows)
+    known = {tensorrt_layers.normalize_name(k): v for k, v in info.by_name().items()}
+    joined: List[Optional[Mapping[str, Any]]] = [known.get(tensorrt_layers.normalize_name(r.name))
+                                                  for r in prof.rows]
+    matched = sum(1 for j in joined if j is not None)
+    if matched < len(prof.rows) and len(info.layers) == len(prof.rows) and matched < len(prof.rows) // 2:
+        notes.append("profile and layer info names differ; joined by position (same number of layers)")
+        return list(info.layers)
+    if matched < len(prof.rows):
+        notes.append(f"{len(prof.rows) - matched} of {len(prof.rows)} profile rows have no layer-info record "
+                     "(data copies, DLA pseudo-layers, or files from different engines)")
+    return joined
+
+
+def _layer_type(layer: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not layer or not layer.get("LayerType"):
+        return None
+    param = layer.get("ParameterType")
+    return f"{layer['LayerType']}/{param}" if param and param != layer["LayerType"] else str(layer["LayerType"])
+
+
+# ---- timing --------------------------------------------------------------------------------
+
+def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog], prof: Optional[Profile],
+            notes: List[str]) -> Tuple[List[validity.Check], bool]:
+    """Fill iterations, loop/iteration times and end_to_end_ms from the best source there is;
+    say whether that source was a run without the profiler."""
+    if trace is not None:
+        compute = [t for t in trace.compute_ms if math.isfinite(t)]
+        version = log.version if log else None
+        if version is not None and not version.at_least(8, 5) and log and log.warmup_queries:
+            if log.warmup_queries < len(compute):
+                compute = compute[log.warmup_queries:]
+                notes.append(f"dropped the {log.warmup_queries} warm-up queries that TensorRT {version} "
+                             "writes at the start of --exportTimes")
+        elif version is None:
+            notes.append("--exportTimes of TensorRT 8.4 and older starts with the warm-up queries; "
+                         "give --log RUN.log so they can be dropped")
+        record.iterations, record.loops = len(compute), 1
+        record.iteration_ms = [compute]
+        record.loop_ms = [sum(compute)]
+        record.end_to_end_ms = sum(compute) / len(compute) if compute else 0.0
+        notes.append(f"timing: GPU compute time of {len(compute)} queries from --exportTimes")
+        return [], True
+    summary = log.summary if log else None
+    if summary is not None and summary.gpu_compute is not None and math.isfinite(summary.gpu_compute.mean):
+        record.iterations, record.loops = int(summary.queries or 0), 1
+        record.end_to_end_ms = summary.gpu_compute.mean
+        record.loop_ms = [summary.total_gpu_compute_s * 1000.0] if summary.total_gpu_compute_s else []
+        notes.append("timing: mean GPU compute time from the log's performance summary "
+                     "(no per-iteration times; give --times T.json for them)")
+        return [], True
+    if prof is not None and prof.average_total_ms > 0:
+        record.end_to_end_ms = prof.average_total_ms
+        record.iterations, record.loops = prof.count, 1
+        why = " (the log says trtexec suppressed it)" if log and log.summary_suppressed else ""
+        return [validity.Check("timing from the profiled run", validity.WARN,
+                               f"no timed run without the profiler{why}: throughput is the sum of the profiled "
+                               "layer times, which include the profiler's overhead",
+                               "rerun trtexec with --separateProfileRun --exportTimes=T.json and pass --times")], False
+    raise TrtbenchError("no timing to import: the profile's layer times are all zero or nan, and there are "
+                        "no times or performance summary", hint="give --times T.json or --log RUN.log as well")
+
+
+def _log_telemetry(log: TrtexecLog) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    d = log.device
+    device = {k: v for k, v in (("name", d.name), ("compute_capability", d.compute_capability), ("sms", d.sms),
+                                ("compute_clock_ghz", d.compute_clock_ghz)) if v not in (None, "")}
+    if device:
+        out["device"] = device
+    s = log.summary
+    if s is not None:
+        out["summary"] = {name: _stat_dict(getattr(s, name)) for name in
+                          ("latency", "end_to_end", "enqueue", "h2d", "gpu_compute", "d2h") if getattr(s, name)}
+        if s.throughput_qps is not None:
+            out["summary"]["throughput_qps"] = s.throughput_qps
+    if log.build_seconds is not None:
+        out["build_seconds"] = log.build_seconds
+    if log.warnings:
+        out["warnings"] = log.warnings[:20]
+    return out
+
+
+def _stat_dict(stat: Any) -> Dict[str, Any]:
+    data = {k: getattr(stat, k) for k in ("min", "max", "mean", "median") if math.isfinite(getattr(stat, k))}
+    data.update({f"p{p:g}": v for p, v in stat.percentiles.items()})
+    return data
+
+
+# ---- metadata ------------------------------------------------------------------------------
+
+def _precision(log: Optional[TrtexecLog], info: Optional[LayerInfo]) -> str:
+    text = ""
+    if log:
+        text = log.options.get("Build Options", {}).get("Precision", "")
+        flag = re.search(r"--(fp16|int8|best)\b", log.command)
+        if not text and flag:
+            text = flag.group(1)
+    if not text and info and info.detailed:
+        formats = " ".join(str(t.get("Format/Datatype", "")) for layer in info.layers
+                           for t in (layer.get("Outputs") or []) if isinstance(t, dict))
+        text = "INT8" if "Int8" in formats else "FP16" if ("FP16" in formats or "Half" in formats) else \
+            "FP32" if formats else ""
+    upper = text.upper()
+    for name in ("INT8", "BEST", "FP16", "FP32"):
+        if name in upper:
+            return name.lower()
+    return "unknown"
+
+
+def _model(profile: Optional[Path], times: Optional[Path], log: Optional[Path],
+           parsed: Optional[TrtexecLog]) -> Dict[str, Any]:
+    path = ""
+    if parsed:
+        engine = re.search(r"--(?:loadEngine|onnx|saveEngine)=(\S+)", parsed.command)
+        path = engine.group(1) if engine else parsed.options.get("Build Options", {}).get("Load engine", "")
+    source = next(p for p in (profile, times, log) if p is not None)
+    name = Path(path).name if path else Path(source).name
+    for suffix in (".profile.json", ".json", ".log", ".engine", ".plan", ".trt"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return {"name": name, "path": path, "source": "trtexec import"}

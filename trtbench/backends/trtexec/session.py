@@ -1,0 +1,148 @@
+"""The trtexec backend: engine plans timed and profiled by NVIDIA's trtexec binary.
+
+For devices where the TensorRT Python bindings are missing or awkward (JetPack 4.x ships Python
+3.6; trtexec is at /usr/src/tensorrt/bin/trtexec). `set_batch` runs trtexec once with
+`trtexec_cli.profile_args` (a timed run without the profiler, then a separate profiled run) into a
+temporary folder; `run_timed` hands out the per-query GPU compute times of ``--exportTimes``
+(running trtexec again when more are asked for than one run gave); `profile` reads
+``--exportProfile`` joined with ``--exportLayerInfo`` and categorises each layer.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
+from trtbench.errors import TrtbenchError
+from trtbench.backends.trtexec.flags import (
+    TrtVersion,
+    detect_version,
+    find_trtexec,
+    format_command,
+    missing_trtexec_hint,
+    profile_args,
+)
+from trtbench.backends.trtexec.importer import layer_times
+from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile, parse_times
+
+RUN_TIMEOUT_S = 900
+MAX_RUNS_PER_BATCH = 20
+
+
+class TrtexecSession:
+    backend = "trtexec"
+
+    def __init__(self, model: ModelSource, options: LoadOptions, binary: str, version: TrtVersion) -> None:
+        self.model = model
+        self.device = options.device if options.device != "cpu" else "cuda"
+        self.precision = options.precision
+        self.binary = binary
+        self.version = version
+        self.input_name = str(model.metadata.get("input_name", "tiles"))
+        self.warmup_ms = options.extra.get("warmup_ms")
+        self.workdir = Path(tempfile.mkdtemp(prefix="trtbench-trtexec-"))
+        self.batch: Optional[int] = None
+        self._last = self.workdir
+        self.runs = 0
+        self._times: List[float] = []
+        self._cursor = 0
+        self._device_name = ""
+
+    # ---- one trtexec run -----------------------------------------------------------------
+    def command(self, batch: int, out_dir: Path) -> List[str]:
+        return profile_args(self.version, str(self.model.path), batch, str(out_dir), input_name=self.input_name,
+                            warmup_ms=self.warmup_ms, trtexec=self.binary)
+
+    def _run(self) -> Path:
+        assert self.batch is not None
+        self.runs += 1
+        if self.runs > MAX_RUNS_PER_BATCH:
+            raise TrtbenchError(f"trtexec ran {MAX_RUNS_PER_BATCH} times for batch {self.batch} without giving "
+                                "enough timed queries", hint="lower --iterations or --loops")
+        out = self.workdir / f"batch{self.batch}-run{self.runs}"
+        out.mkdir(parents=True, exist_ok=True)
+        args = self.command(self.batch, out)
+        try:
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TrtbenchError(f"cannot run {format_command(args)}: {exc}") from None
+        log = out / "run.log"
+        log.write_text(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            tail = [line for line in (proc.stdout + proc.stderr).split("\n") if "[E]" in line][-1:]
+            raise TrtbenchError(f"trtexec failed for batch {self.batch} (exit {proc.returncode})"
+                                + (f": {tail[0].strip()}" if tail else ""), hint=f"see {log}")
+        parsed = parse_log(log)
+        compute = parse_times(out / "times.json").compute_ms
+        if not self.version.at_least(8, 5) and parsed.warmup_queries and parsed.warmup_queries < len(compute):
+            compute = compute[parsed.warmup_queries:]  # up to 8.4 the file starts with the warm-up queries
+        self._times.extend(compute)
+        self._device_name = self._device_name or parsed.device.name
+        return out
+
+    # ---- Session protocol ----------------------------------------------------------------
+    def set_batch(self, batch: int) -> None:
+        if batch < 1:
+            raise TrtbenchError(f"batch {batch} must be at least 1")
+        self.batch, self.runs, self._times, self._cursor = batch, 0, [], 0
+        self._last = self._run()
+
+    def run_timed(self, iterations: int) -> List[float]:
+        if self.batch is None:
+            raise TrtbenchError("set_batch must come before run_timed")
+        while len(self._times) - self._cursor < iterations:
+            self._run()
+        taken = self._times[self._cursor:self._cursor + iterations]
+        self._cursor += iterations
+        return taken
+
+    def profile(self, iterations: int) -> ProfileResult:
+        """The profiled run of the last trtexec call (trtexec chose its iteration count)."""
+        if self.batch is None:
+            raise TrtbenchError("set_batch must come before profile")
+        return profile_result(self._last)
+
+    def info(self) -> Dict[str, Any]:
+        return {"backend_version": str(self.version), "device_name": self._device_name, "trtexec": self.binary,
+                "trtexec_runs": self.runs}
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def profile_result(out_dir: Path) -> ProfileResult:
+    """The ProfileResult of one trtexec output folder (profile.json, layers.json when 8.2+)."""
+    prof = parse_profile(out_dir / "profile.json")
+    layers_path = out_dir / "layers.json"
+    info = parse_layer_info(layers_path) if layers_path.is_file() else None
+    notes: List[str] = []
+    layers, _ = layer_times(prof, info, notes)
+    unknown = [layer.name for layer in layers if layer.category == "other"]
+    return ProfileResult(layers=layers, iterations=prof.count, unknown=unknown, notes=notes)
+
+
+class TrtexecBackend:
+    name = "trtexec"
+
+    def available(self) -> bool:
+        return find_trtexec() is not None
+
+    def install_hint(self) -> str:
+        return missing_trtexec_hint()
+
+    def load(self, model: ModelSource, options: LoadOptions) -> TrtexecSession:
+        if model.kind != "plan":
+            raise TrtbenchError(f"the trtexec backend runs TensorRT engine plans, and {model.path} is {model.kind}",
+                                hint="build one with 'trtbench build MODEL.onnx --driver trtexec'")
+        if not Path(model.path).is_file():
+            raise TrtbenchError(f"engine plan {model.path} does not exist")
+        binary = find_trtexec()
+        if binary is None:
+            raise TrtbenchError("trtexec not found", hint=missing_trtexec_hint())
+        return TrtexecSession(model, options, binary, detect_version(binary))
+
+
+BACKEND = TrtexecBackend()

@@ -1,0 +1,68 @@
+"""`trtbench export`: a checkpoint or a spec to ONNX, checked (and compared with onnxruntime)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, Union
+
+from trtbench.models.netspec import NetSpec, resolve_spec
+from trtbench.render import console
+
+NAME = "export"
+HELP = "export a trained checkpoint or an (untrained) spec to ONNX with a dynamic batch axis, and check it"
+EXAMPLE = "trtbench export c3d20-f3n1024 --out c3d20-f3n1024.onnx"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL.pt|SPEC",
+                        help="a checkpoint from 'trtbench train', or a spec (exported untrained, "
+                        "weights seeded)")
+    parser.add_argument("--out", type=Path, help="ONNX file to write (default: NAME.onnx)")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip the onnxruntime-against-PyTorch comparison (the ONNX checker still runs)")
+    parser.add_argument("--data-dir", type=Path, help="MNIST folder for the comparison tiles "
+                        "(default: $TRTBENCH_DATA_DIR; random tiles when none)")
+    parser.add_argument("--json", metavar="FILE|-", help="write what was checked as JSON ('-' for stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from trtbench.models.export import export_onnx
+
+    source: Union[NetSpec, Path]
+    if args.model.endswith((".pt", ".pth")):
+        source = Path(args.model)
+        default_name = source.stem
+    else:
+        source = resolve_spec(args.model)
+        default_name = source.name
+    out: Path = args.out or Path(f"{default_name}.onnx")
+    result = export_onnx(source, out, opset=args.opset, verify=not args.no_verify, data_dir=args.data_dir)
+    summary: Dict[str, Any] = {"path": str(result.path), "spec": result.spec.name, "trained": result.trained,
+                               "checks": {k: v for k, v in result.checks.items() if k != "node_names"}}
+    summary["checks"]["node_names"] = result.checks.get("node_names", [])
+    if args.json:
+        text = json.dumps(summary, indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+            return 0
+        Path(args.json).write_text(text)
+    checks = result.checks
+    ort = checks.get("onnxruntime")
+    if ort is None:
+        compared = "onnxruntime comparison skipped (--no-verify)"
+    elif "skipped" in ort:
+        compared = f"onnxruntime comparison skipped: {ort['skipped']}"
+    else:
+        compared = (f"onnxruntime matches PyTorch to {ort['relative_error']:.1e} (relative; allowed "
+                    f"{ort['tolerance']:g}) on {ort['tiles']}, batches {ort['batches']}")
+        if "accuracy_on_tiles" in ort:
+            compared += f"; accuracy on those tiles {100 * ort['accuracy_on_tiles']:.1f} %"
+    state = "trained" if result.trained else "untrained (random weights, for timing only)"
+    console.stdout().print(
+        f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, "
+        f"{checks['nodes']} nodes, {checks['input']} -> {checks['output']}\n"
+        f"ONNX checker and shape inference passed; {compared}", markup=False, highlight=False)
+    return 0

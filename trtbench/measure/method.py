@@ -1,0 +1,140 @@
+"""The measurement method: warm-up, an unprofiled timing pass, a separate profiling pass.
+
+1. Warm-up: the first (cold) inference is timed on its own and kept (``validity.cold_ms``); then
+   inferences until at least ``MIN_WARMUP`` ran and ``WARMUP_MS`` of inference time passed, or
+   exactly ``warmup`` inferences when given.
+2. Timing pass, no profiler attached: ``loops`` × ``iterations`` inferences of one batch, every
+   per-iteration time kept. A loop's time is the sum of its iterations. With the median loop
+   time T (ms): ``end_to_end_ms = T / iterations`` (ms per batch) and
+   ``tiles_per_ms = batch × iterations / T`` (the study's equation 12).
+3. Profiling pass: per-layer ms per batch from the backend's profiler. Profiler overhead =
+   (sum of layer ms − end_to_end_ms) / end_to_end_ms. Throughput never comes from this pass.
+4. Validity checks (`trtbench.measure.validity`) go into ``record.validity``.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from trtbench import __version__
+from trtbench.measure import validity
+from trtbench.backends.base import ModelSource, Session
+from trtbench.errors import TrtbenchError
+from trtbench.results.record import RunRecord
+
+MIN_WARMUP = 3
+WARMUP_MS = 500.0
+MAX_WARMUP = 10000
+
+
+def warm_up(session: Session, warmup: Optional[int]) -> Dict[str, Any]:
+    """Run the warm-up; return ``{"count": n, "cold_ms": first inference ms or None}``."""
+    if warmup is not None and warmup <= 0:
+        return {"count": 0, "cold_ms": None}
+    cold = float(session.run_timed(1)[0])
+    count, spent = 1, cold
+    if warmup is not None:
+        if warmup > 1:
+            session.run_timed(warmup - 1)
+        return {"count": warmup, "cold_ms": cold}
+    while (count < MIN_WARMUP or spent < WARMUP_MS) and count < MAX_WARMUP:
+        step = session.run_timed(1)[0]
+        spent += float(step)
+        count += 1
+    return {"count": count, "cold_ms": cold}
+
+
+def host_info() -> Dict[str, Any]:
+    """Where the measurement ran: hostname, CPU model, cores, OS, Python, trtbench version."""
+    return {
+        "hostname": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "trtbench": __version__,
+    }
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def timing_pass(session: Session, iterations: int, loops: int) -> List[List[float]]:
+    """`loops` lists of `iterations` per-inference times (ms), no profiler attached."""
+    return [[float(t) for t in session.run_timed(iterations)] for _ in range(loops)]
+
+
+def measure(session: Session, model: ModelSource, batch: int, iterations: int = 20, loops: int = 3,
+            warmup: Optional[int] = None, profile: bool = True, profile_iterations: Optional[int] = None,
+            extra_checks: Sequence[validity.Check] = (), telemetry: Any = "auto") -> RunRecord:
+    """Measure one batch size on a loaded session and return the complete `RunRecord`.
+
+    `telemetry`: "auto" samples the device during the timing pass where a source exists (NVML for
+    CUDA, tegrastats on a Jetson; nothing on a plain CPU), None turns it off, or a telemetry source
+    (tests). The samples go to ``record.telemetry`` and their checks (throttling, clock changes,
+    unpinned Jetson clocks) into the record's verdict.
+    """
+    if iterations < 1 or loops < 1:
+        raise TrtbenchError(f"--iterations and --loops must be at least 1 (got {iterations} and {loops})")
+    session.set_batch(batch)
+    warm = warm_up(session, warmup)
+    from trtbench.telemetry.sampler import Sampler, auto_source
+
+    source = auto_source(str(session.device)) if telemetry == "auto" else telemetry
+    with Sampler(source) as sampler:
+        iteration_ms = timing_pass(session, iterations, loops)
+    samples = sampler.result()
+    loop_ms = [sum(loop) for loop in iteration_ms]
+    median_loop = float(np.median(loop_ms))
+    if median_loop <= 0:
+        raise TrtbenchError(f"the {session.backend} timer returned no time for batch {batch}")
+    info = dict(session.info())
+    record = RunRecord(
+        backend=session.backend,
+        device=session.device,
+        batch=batch,
+        precision=session.precision,
+        model=model.to_dict(),
+        iterations=iterations,
+        loops=loops,
+        loop_ms=loop_ms,
+        iteration_ms=iteration_ms,
+        end_to_end_ms=median_loop / iterations,
+        tiles_per_ms=batch * iterations / median_loop,
+        warmup=int(warm["count"]),
+        backend_version=str(info.pop("backend_version", "")),
+        device_name=str(info.pop("device_name", "") or (cpu_model() if session.device == "cpu" else "")),
+        host={**host_info(), "session": info},
+    )
+    if profile:
+        result = session.profile(profile_iterations or iterations)
+        record.layers = result.layers
+        record.finish_layers()
+        total = sum(layer.ms for layer in record.layers)
+        record.overhead = (total - record.end_to_end_ms) / record.end_to_end_ms
+        record.notes.extend(result.notes)
+        if result.unknown:
+            record.notes.append("names that fell to 'other': " + ", ".join(result.unknown))
+    if warm["cold_ms"] is not None:
+        record.validity = {"cold_ms": warm["cold_ms"]}
+    device_checks: List[validity.Check] = []
+    if samples:
+        from trtbench.telemetry import record_checks
+
+        record.telemetry = samples
+        device_checks = list(record_checks(samples))
+    record.validity = validity.evaluate(record, [*extra_checks, *device_checks])
+    return record

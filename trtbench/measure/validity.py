@@ -1,0 +1,173 @@
+"""Is a measurement trustworthy? Named checks over a RunRecord, each with the fix.
+
+Every check trtbench makes is listed in `CHECKS` (name → what it guards against), the way
+hyperfine keeps all its warnings in one enum; each warning's message names the flag that fixes
+it. Telemetry checks (throttling, clock changes) come from elsewhere as ``extra`` checks.
+
+Verdict: INVALID if any check is invalid, WARN if any warns, else VALID.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from trtbench.results.record import RunRecord
+
+OK, WARN, INVALID = "ok", "warn", "invalid"
+VERDICTS = {OK: "VALID", WARN: "WARN", INVALID: "INVALID"}
+
+SPREAD = "spread"
+FIRST_ITERATION = "first_iteration"
+COLD_START = "cold_start"
+PROFILER_OVERHEAD = "profiler_overhead"
+TOO_FEW_ITERATIONS = "too_few_iterations"
+
+CHECKS: Dict[str, str] = {
+    SPREAD: "per-iteration times vary too much (coefficient of variation over 5 %)",
+    FIRST_ITERATION: "the first timed iteration is an outlier: the warm-up was too short",
+    COLD_START: "the first (cold) inference, excluded by the warm-up; reported, never a warning",
+    PROFILER_OVERHEAD: "the per-layer sum differs from the unprofiled end-to-end time by over 15 %",
+    TOO_FEW_ITERATIONS: "the 95 % confidence interval of the median is wider than ±2 %",
+}
+
+CV_WARN = 0.05
+CV_INVALID = 0.50
+OUTLIER_SIGMAS = 10.0  # hyperfine: |x - median| / (1.4826 MAD) over 10 is an outlier
+MAD_TO_SIGMA = 1.4826
+OVERHEAD_WARN = 0.15
+MEDIAN_CI_WARN = 0.02
+MIN_SAMPLES = 10
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | invalid
+    message: str
+    fix: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def _samples(record: RunRecord) -> np.ndarray:
+    return np.array([t for loop in record.iteration_ms for t in loop], dtype=float)
+
+
+def check_spread(record: RunRecord) -> Optional[Check]:
+    times = _samples(record)
+    if times.size < 2 or times.mean() <= 0:
+        return None
+    cv = float(times.std(ddof=1) / times.mean())
+    text = f"per-iteration times vary by {cv:.1%} (coefficient of variation)"
+    if cv <= CV_WARN:
+        return Check(SPREAD, OK, text)
+    more = f"--iterations {max(2 * record.iterations, 20)} --loops {max(record.loops + 2, 5)}"
+    fix = f"pin clocks, close other programs, and use more samples ({more})"
+    return Check(SPREAD, INVALID if cv > CV_INVALID else WARN, f"{text}, over {CV_WARN:.0%}", fix)
+
+
+def _robust_outlier(value: float, rest: np.ndarray) -> Optional[float]:
+    """How many MAD-scaled sigmas `value` lies above the median of `rest` (None: no spread)."""
+    median = float(np.median(rest))
+    mad = float(np.median(np.abs(rest - median)))
+    if mad <= 0:
+        mad = max(1e-3 * median, 1e-9)
+    return (value - median) / (MAD_TO_SIGMA * mad)
+
+
+def check_first_iteration(record: RunRecord) -> Optional[Check]:
+    if not record.iteration_ms or len(record.iteration_ms[0]) < 2:
+        return None
+    first = float(record.iteration_ms[0][0])
+    rest = _samples(record)[1:]
+    sigmas = _robust_outlier(first, rest)
+    median = float(np.median(rest))
+    if sigmas is None or sigmas <= OUTLIER_SIGMAS or first <= 1.05 * median:
+        return Check(FIRST_ITERATION, OK, "the first timed iteration is in line with the rest")
+    fix = (f"raise --warmup above {record.warmup}" if record.warmup
+           else "give a warm-up, e.g. --warmup 10")
+    return Check(FIRST_ITERATION, WARN,
+                 f"the first timed iteration took {first:.3g} ms, {first / median:.2f}x the median "
+                 f"({median:.3g} ms): the warm-up did not reach steady state", fix)
+
+
+def check_cold_start(record: RunRecord) -> Optional[Check]:
+    cold = record.validity.get("cold_ms") if isinstance(record.validity, dict) else None
+    if cold is None or record.end_to_end_ms <= 0:
+        return None
+    return Check(COLD_START, OK, f"first (cold) inference {float(cold):.3g} ms, "
+                 f"{float(cold) / record.end_to_end_ms:.1f}x the steady state; excluded by the warm-up")
+
+
+def check_overhead(record: RunRecord) -> Optional[Check]:
+    if record.overhead is None:
+        return None
+    overhead = float(record.overhead)
+    if abs(overhead) <= OVERHEAD_WARN:
+        return Check(PROFILER_OVERHEAD, OK, f"per-layer sum is within {abs(overhead):.0%} of end-to-end")
+    if overhead > 0:
+        message = (f"the per-layer sum is {overhead:.0%} above the unprofiled end-to-end time "
+                   "(the profiler slows what it measures)")
+    else:
+        message = (f"the per-layer sum is {-overhead:.0%} below the unprofiled end-to-end time "
+                   "(time outside the profiled layers: launch gaps, framework work)")
+    fix = (f"trust the timing pass for totals and layer percentages for shares; average the profile over "
+           f"more inferences with --profile-iterations {max(2 * record.iterations, 50)}")
+    return Check(PROFILER_OVERHEAD, WARN, message, fix)
+
+
+def median_ci(times: np.ndarray, z: float = 1.96) -> Optional[float]:
+    """Half-width of the distribution-free confidence interval of the median, relative to it."""
+    n = times.size
+    if n < 3:
+        return None
+    ordered = np.sort(times)
+    half = z * math.sqrt(n) / 2.0
+    low = max(int(math.floor(n / 2.0 - half)), 0)
+    high = min(int(math.ceil(n / 2.0 + half)), n - 1)
+    median = float(np.median(ordered))
+    return float(ordered[high] - ordered[low]) / (2.0 * median) if median > 0 else None
+
+
+def check_sample_size(record: RunRecord) -> Optional[Check]:
+    times = _samples(record)
+    if times.size == 0:
+        return None
+    more = f"--iterations {max(2 * record.iterations, 20)} or --loops {max(2 * record.loops, 5)}"
+    if times.size < MIN_SAMPLES:
+        return Check(TOO_FEW_ITERATIONS, WARN, f"only {times.size} timed iterations; the spread is unknown",
+                     f"use {more}")
+    width = median_ci(times)
+    if width is None:
+        return None
+    text = f"the median is known to ±{width:.1%} (95 % interval over {times.size} iterations)"
+    if width <= MEDIAN_CI_WARN:
+        return Check(TOO_FEW_ITERATIONS, OK, text)
+    return Check(TOO_FEW_ITERATIONS, WARN, f"{text}, wider than ±{MEDIAN_CI_WARN:.0%}", f"use {more}")
+
+
+RULES = (check_spread, check_first_iteration, check_cold_start, check_overhead, check_sample_size)
+
+
+def evaluate(record: RunRecord, extra: Sequence[Check] = ()) -> Dict[str, Any]:
+    """The record's verdict and checks: ``{"verdict": "VALID"|"WARN"|"INVALID", "checks": [...]}``.
+
+    Values measure.py keeps in ``record.validity`` beforehand (``cold_ms``) are carried over.
+    """
+    checks: List[Check] = [c for c in (rule(record) for rule in RULES) if c is not None]
+    checks.extend(extra)
+    statuses = {c.status for c in checks}
+    verdict = VERDICTS[INVALID if INVALID in statuses else WARN if WARN in statuses else OK]
+    result: Dict[str, Any] = {"verdict": verdict, "checks": [c.to_dict() for c in checks]}
+    if isinstance(record.validity, dict) and "cold_ms" in record.validity:
+        result["cold_ms"] = record.validity["cold_ms"]
+    return result
+
+
+def warnings(validity: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The checks of a stored verdict that are not ok, for rendering."""
+    return [c for c in validity.get("checks", []) if c.get("status") != OK]

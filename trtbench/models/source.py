@@ -1,0 +1,159 @@
+"""What the user named as MODEL, turned into a `ModelSource` a backend can load.
+
+MODEL may be:
+
+- an ``.onnx`` file (from trtbench or elsewhere): hashed; its ``trtbench.spec`` metadata, when
+  trtbench exported it, gives the spec;
+- a ``.pt`` torch checkpoint written by ``trtbench train``: kind ``checkpoint``; it is also
+  exported to ONNX in the cache folder (``metadata["onnx"]``) for the ONNX-based backends;
+- a spec (a canonical name like ``c3d20-f3n1024``, a bundled spec name or a ``.toml`` file):
+  exported to ONNX on the fly into the cache folder, keyed by spec name, and reused;
+- a TensorRT engine ``.plan``/``.engine``: kind ``plan``.
+
+Backends convert as they need: onnxruntime runs the ONNX file (`onnx_file`), torch rebuilds the
+network from the spec or checkpoint (`spec_of`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from trtbench.backends.base import ModelSource
+from trtbench.errors import TrtbenchError
+
+SPEC_METADATA_KEY = "trtbench.spec"
+PLAN_SUFFIXES = (".plan", ".engine", ".trt")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_model(text: str, cache_dir: Path) -> ModelSource:
+    """The `ModelSource` for MODEL as given on the command line.
+
+    Raises `TrtbenchError` for a missing or unreadable file and for a name that is no spec.
+    """
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return _onnx_source(path, source=text)
+    if suffix in (".pt", ".pth"):
+        return _checkpoint_source(path, cache_dir)
+    if suffix in PLAN_SUFFIXES:
+        _require_file(path, "engine plan")
+        return ModelSource(path=path, kind="plan", name=path.stem, sha256=sha256_of(path), source=text)
+    return _spec_source(text, cache_dir)
+
+
+def _require_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise TrtbenchError(f"{what} {path} does not exist")
+
+
+def read_onnx_spec(path: Path) -> Optional[Dict[str, Any]]:
+    """The ``trtbench.spec`` metadata of an ONNX file (a NetSpec dict), or None.
+
+    Raises `TrtbenchError` when the file is not a readable ONNX model.
+    """
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError, ValueError, OSError... for bad files
+        raise TrtbenchError(
+            f"{path} is not a readable ONNX model ({exc.__class__.__name__})",
+            hint="re-export it, e.g. with 'trtbench export'",
+        ) from None
+    if not model.graph.node:
+        raise TrtbenchError(f"{path} is not a readable ONNX model (it has no graph nodes)",
+                            hint="re-export it, e.g. with 'trtbench export'")
+    for prop in model.metadata_props:
+        if prop.key == SPEC_METADATA_KEY:
+            try:
+                spec = json.loads(prop.value)
+            except ValueError:
+                return None
+            return spec if isinstance(spec, dict) else None
+    return None
+
+
+def _onnx_source(path: Path, source: str, name: Optional[str] = None) -> ModelSource:
+    _require_file(path, "ONNX file")
+    spec = read_onnx_spec(path)
+    label = name or (str(spec["name"]) if spec and spec.get("name") else path.stem)
+    return ModelSource(path=path, kind="onnx", name=label, sha256=sha256_of(path), spec=spec, source=source)
+
+
+def _export(source: Any, out: Path) -> Any:
+    try:
+        from trtbench.models.export import export_onnx
+    except ImportError:
+        raise TrtbenchError("exporting a model to ONNX needs trtbench.models.export, which is missing here",
+                            hint="give an .onnx file instead") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return export_onnx(source, out)
+
+
+def _spec_source(text: str, cache_dir: Path) -> ModelSource:
+    from trtbench.models.netspec import resolve_spec
+
+    spec = resolve_spec(text)
+    out = cache_dir / f"{spec.name}.onnx"
+    if not _cache_matches(out, spec.to_dict()):
+        _export(spec, out)
+    model = _onnx_source(out, source=text, name=spec.name)
+    model.spec = spec.to_dict()
+    model.metadata["exported"] = "on the fly from the spec (untrained weights)"
+    return model
+
+
+def _cache_matches(path: Path, spec: Dict[str, Any]) -> bool:
+    """Whether a cached export exists and carries the same spec (else re-export)."""
+    if not path.is_file():
+        return False
+    try:
+        cached = read_onnx_spec(path)
+    except TrtbenchError:
+        return False
+    if cached is None:
+        return False
+    keys = ("input", "conv", "fc", "classes")
+    return all(cached.get(k) == spec.get(k) for k in keys)
+
+
+def _checkpoint_source(path: Path, cache_dir: Path) -> ModelSource:
+    _require_file(path, "checkpoint")
+    digest = sha256_of(path)
+    out = cache_dir / f"{path.stem}-{digest[:12]}.onnx"
+    if out.is_file():
+        spec = read_onnx_spec(out)
+        trained = None
+    else:
+        result = _export(path, out)
+        spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else result.spec
+        trained = getattr(result, "trained", None)
+        if spec is None:
+            spec = read_onnx_spec(out)
+    name = str(spec["name"]) if spec and spec.get("name") else path.stem
+    metadata: Dict[str, Any] = {"onnx": str(out)}
+    if trained is not None:
+        metadata["trained"] = bool(trained)
+    return ModelSource(path=path, kind="checkpoint", name=name, sha256=digest, spec=spec,
+                       source=str(path), metadata=metadata)
+
+
+def onnx_file(model: ModelSource) -> Path:
+    """The ONNX file to run for `model` (its own, or a checkpoint's export); error for a plan."""
+    if model.kind == "onnx":
+        return model.path
+    if model.kind == "checkpoint" and model.metadata.get("onnx"):
+        return Path(model.metadata["onnx"])
+    raise TrtbenchError(f"{model.path} is a {model.kind}, not an ONNX model",
+                        hint="give an .onnx file, a checkpoint or a spec name")
