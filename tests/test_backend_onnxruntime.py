@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.onnxruntime.session import parse_trace
+from trtbench.backends.base import LoadOptions
+from trtbench.backends.onnxruntime.profile import parse_trace
 from trtbench.errors import TrtbenchError
+from trtbench.models.source import ModelSource
 
 
 def run(ts: float, dur: float) -> dict:

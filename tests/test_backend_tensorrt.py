@@ -7,12 +7,14 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from conftest import cuda_available
 from test_trt_build import make_onnx
-from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.tensorrt.session import BACKEND, TRANSFER_IN, TRANSFER_OUT, aggregate_layer_times
+
+from trtbench.backends.base import LoadOptions
+from trtbench.backends.tensorrt import BACKEND
+from trtbench.backends.tensorrt.profile import TRANSFER_IN, TRANSFER_OUT, aggregate_layer_times
 from trtbench.errors import TrtbenchError
+from trtbench.models.source import ModelSource
 
 HAS_TRT = importlib.util.find_spec("tensorrt") is not None
 
@@ -61,8 +63,10 @@ def _run_engine(tmp_path: Path, wanted) -> None:
     trt = pytest.importorskip("tensorrt")
     if not wanted(int(trt.__version__.split(".")[0])):
         pytest.skip(f"TensorRT {trt.__version__} is not the version this test covers")
+    from trtbench.backends.tensorrt.build import build_with_api
+    from trtbench.backends.tensorrt.engine import BuildRequest
     from trtbench.device.targets import get_target
-    from trtbench.backends.tensorrt.build import BuildRequest, build_with_api, read_model_input
+    from trtbench.models.inputs import read_model_input
 
     onnx = make_onnx(tmp_path / "m.onnx", relu_only=False)
     req = BuildRequest(onnx=onnx, engine=tmp_path / "m.plan", target=get_target("h100"), precision="fp32",

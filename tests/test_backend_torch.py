@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.torch.session import ITERATION, LAYER_PREFIX, attribute_trace
+from trtbench.backends.base import LoadOptions
+from trtbench.backends.torch.profile import ITERATION, LAYER_PREFIX, attribute_trace
 from trtbench.categories import torch_ops
 from trtbench.errors import TrtbenchError
 from trtbench.models.netspec import parse_name
+from trtbench.models.source import ModelSource
 
 HOPPER_CONV_KERNEL = "sm90_xmma_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_tilesize128x128x32_warpgroupsize1x1x1"
 

@@ -6,8 +6,8 @@ import json
 import subprocess
 
 import pytest
-
 from test_trt_build import make_onnx
+
 from trtbench.device.host import detect_host, host_matches
 from trtbench.device.targets import get_target
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import List
 
 import pytest
-
 from conftest import REPO, SHARED
 
 FENCE = re.compile(r"^```(\w*)\s*$")

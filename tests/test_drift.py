@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from trtbench.analysis import drift
-from trtbench.measure.drift_loop import run_drift
 from trtbench.errors import TrtbenchError
+from trtbench.measure.drift_loop import run_drift
 
 
 # ---- the statistics against hand-worked values ----------------------------------------------

@@ -8,7 +8,6 @@ from typing import List
 
 import numpy as np
 import pytest
-
 from conftest import cuda_available, has_module
 
 

@@ -1,9 +1,9 @@
 """The study's findings judged from synthetic runs whose costs are known."""
 from __future__ import annotations
 
-from trtbench.study import findings as f
 from trtbench.models.netspec import NetSpec
 from trtbench.results.record import LayerTime, RunRecord
+from trtbench.study import findings as f
 
 
 def run(spec: NetSpec, batch: int, ms_per_tile: float, fc_ms: float = 0.0, created: str = "2026") -> RunRecord:
@@ -146,8 +146,8 @@ def test_study_comparison_of_tx1_and_gtx960_runs_judges_against_their_profiles()
     the expected one comes from the profiles' peaks (GTX 960 2.41 TFLOP/s over TX1 0.511)."""
     from fake_runs import make_record
 
-    from trtbench.study.plan import StudyResults, judge_all, speedup_summary
     from trtbench.device.targets import get_target
+    from trtbench.study.plan import StudyResults, judge_all, speedup_summary
 
     tx1 = [make_record(model=m, device="tx1", scale=6.0, device_name="tx1") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]
     gtx = [make_record(model=m, device="gtx960", scale=1.0, device_name="gtx960") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]

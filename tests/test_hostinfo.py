@@ -6,10 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import JETSON_FIXTURES
-from trtbench.device.host import (HostInfo, detect_host, host_matches, matching_targets, parse_l4t_core,
-                               parse_nv_tegra_release, parse_nvidia_smi)
+
+from trtbench.device.host import (
+    HostInfo,
+    detect_host,
+    host_matches,
+    matching_targets,
+    parse_l4t_core,
+    parse_nv_tegra_release,
+    parse_nvidia_smi,
+)
 from trtbench.device.targets import get_target, load_targets
 
 RELEASES = sorted(p for p in (JETSON_FIXTURES / "nv_tegra_release").glob("*nv_tegra_release*"))

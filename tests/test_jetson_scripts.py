@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import JETSON_FIXTURES, REPO
+
 from trtbench.device.targets import load_targets
 
 SCRIPTS = sorted((REPO / "jetson").glob("*.sh"))

@@ -7,9 +7,10 @@ from typing import Dict, List
 
 import pytest
 
-from trtbench.backends.base import ModelSource, ProfileResult
+from trtbench.backends.base import ProfileResult
 from trtbench.errors import TrtbenchError
 from trtbench.measure.method import WARMUP_MS, measure, warm_up
+from trtbench.models.source import ModelSource
 from trtbench.results.record import LayerTime
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtbench.models import mnist
 from trtbench.errors import TrtbenchError
+from trtbench.models import mnist
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import has_module
 
 pytestmark = pytest.mark.skipif(not has_module("onnxruntime"), reason="needs onnxruntime")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fake_runs import make_record
 
-from trtbench.results import store as store_module
 from trtbench.errors import TrtbenchError
+from trtbench.results import store as store_module
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
 

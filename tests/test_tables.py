@@ -11,8 +11,8 @@ import pytest
 from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 from rich.console import Console
 
-from trtbench.results.record import LayerTime, read_records
 from trtbench.render import tables
+from trtbench.results.record import LayerTime, read_records
 
 
 def render(records, verbose: bool = False) -> str:

@@ -7,10 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
+from trtbench.device.targets import (
+    FIELDS,
+    STATUSES,
+    get_target,
+    load_targets,
+    parse_batch_range,
+    roofline_ratio,
+)
 from trtbench.errors import TrtbenchError
-from trtbench.device.targets import FIELDS, STATUSES, get_target, load_targets, parse_batch_range, roofline_ratio
 from trtbench.tomlio import load_toml
 
 EXPECTED = {"tx1", "gtx960", "nano", "tx2", "xavier-nx", "agx-xavier", "orin-nano-8gb", "orin-nano-super",

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import JETSON_FIXTURES
+
 from trtbench.telemetry import tegrastats
 
 TEGRA = JETSON_FIXTURES / "tegrastats"

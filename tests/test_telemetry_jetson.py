@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import JETSON_FIXTURES
+
 from trtbench import telemetry
 from trtbench.telemetry import jetson
 

@@ -7,14 +7,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import cuda_available
-from trtbench.errors import TrtbenchError
+
+from trtbench.backends.tensorrt.engine import (
+    BuildRequest,
+    build_metadata,
+    check_batch_range,
+    check_dla,
+    check_precision,
+    metadata_path,
+    read_metadata,
+    write_metadata,
+)
+from trtbench.backends.tensorrt.versions import features_for, precision_flags
 from trtbench.device.host import HostInfo
 from trtbench.device.targets import get_target
-from trtbench.backends.tensorrt.build import (BuildRequest, build_metadata, check_batch_range, check_dla, check_precision,
-                                metadata_path, read_metadata, read_model_input, write_metadata)
-from trtbench.backends.tensorrt.versions import features_for, precision_flags
+from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import read_model_input
 
 
 def make_onnx(path: Path, batch="N", relu_only=True) -> Path:
@@ -119,8 +128,8 @@ def test_metadata_round_trip(tmp_path):
 
 
 def _script(tmp_path, target, **kw):
+    from trtbench.backends.trtexec.binary import TrtVersion
     from trtbench.backends.trtexec.script import emit_script
-    from trtbench.backends.trtexec.flags import TrtVersion
 
     t = get_target(target)
     version = TrtVersion.parse(kw.pop("version", t.trt_default))

@@ -13,10 +13,11 @@ import sys
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.backends.trtexec import flags as trtexec_cli
-from trtbench.backends.base import LoadOptions, ModelSource
-from trtbench.backends.trtexec.session import BACKEND
+from trtbench.backends.base import LoadOptions
+from trtbench.backends.trtexec import BACKEND
+from trtbench.backends.trtexec import binary as trtexec_cli
 from trtbench.errors import TrtbenchError
+from trtbench.models.source import ModelSource
 
 F = TRTEXEC_FIXTURES
 A100 = F / "NVIDIA__TensorRT__trex-A100-fp32-resnet.onnx.engine"

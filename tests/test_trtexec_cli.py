@@ -8,17 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.errors import TrtbenchError
+from trtbench.backends.trtexec.binary import TrtVersion, detect_version, find_trtexec
 from trtbench.backends.trtexec.flags import (
-    TrtVersion,
     build_args,
-    detect_version,
-    find_trtexec,
     format_command,
     profile_args,
     split_shape,
     version_notes,
 )
+from trtbench.errors import TrtbenchError
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -12,10 +12,10 @@ from typing import Dict, Optional
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.errors import TrtbenchError
-from trtbench.results.record import RunRecord
 from trtbench.backends.trtexec.importer import import_outputs
 from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile
+from trtbench.errors import TrtbenchError
+from trtbench.results.record import RunRecord
 
 F = TRTEXEC_FIXTURES
 A100 = "NVIDIA__TensorRT__trex-A100-fp32-resnet.onnx.engine"

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.errors import TrtbenchError
-from trtbench.backends.trtexec.flags import TrtVersion
+from trtbench.backends.trtexec.binary import TrtVersion
 from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile, parse_times
+from trtbench.errors import TrtbenchError
 
 F = TRTEXEC_FIXTURES
 PROFILES = sorted(F.glob("*profile.json"))

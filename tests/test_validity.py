@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from trtbench.results.record import RunRecord
 from trtbench.measure.validity import CHECKS, Check, evaluate, median_ci
+from trtbench.results.record import RunRecord
 
 
 def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:

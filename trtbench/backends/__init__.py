@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import Dict, List, Optional, Tuple
 
-from trtbench.backends.base import Backend, ModelSource
+from trtbench.backends.base import Backend
 from trtbench.errors import TrtbenchError
+from trtbench.models.source import ModelSource
 
 # name -> (module, pip extra that installs its package)
 REGISTRY: Dict[str, Tuple[str, str]] = {

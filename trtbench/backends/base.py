@@ -11,27 +11,10 @@ profiling pass, and builds the `RunRecord`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol
 
+from trtbench.models.source import ModelSource
 from trtbench.results.record import LayerTime
-
-
-@dataclass
-class ModelSource:
-    """What to load: an ONNX file, a torch checkpoint, or an engine plan, plus what is known of it."""
-
-    path: Path
-    kind: str  # "onnx", "checkpoint", "plan"
-    name: str
-    sha256: str = ""
-    spec: Optional[Dict[str, Any]] = None  # NetSpec.to_dict() when the model came from a spec
-    source: str = ""  # how it was given: a spec name, a file
-    metadata: Dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
-                "spec": self.spec, "source": self.source, **({"metadata": self.metadata} if self.metadata else {})}
 
 
 @dataclass

@@ -245,7 +245,8 @@ def _gpu_from_nvidia_smi() -> Optional[Tuple[str, Optional[str]]]:
 def _tensorrt_version() -> Tuple[Optional[str], str, Optional[str]]:
     """(version, how it was found, trtexec path)."""
     import importlib.util
-    from trtbench.backends.trtexec.flags import detect_version, find_trtexec
+
+    from trtbench.backends.trtexec.binary import detect_version, find_trtexec
     trtexec = find_trtexec()
     if importlib.util.find_spec("tensorrt") is not None:
         try:

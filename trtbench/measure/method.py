@@ -21,9 +21,10 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from trtbench import __version__
-from trtbench.measure import validity
-from trtbench.backends.base import ModelSource, Session
+from trtbench.backends.base import Session
 from trtbench.errors import TrtbenchError
+from trtbench.measure import validity
+from trtbench.models.source import ModelSource
 from trtbench.results.record import RunRecord
 
 MIN_WARMUP = 3

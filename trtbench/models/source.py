@@ -17,14 +17,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from trtbench.backends.base import ModelSource
 from trtbench.errors import TrtbenchError
 
 SPEC_METADATA_KEY = "trtbench.spec"
 PLAN_SUFFIXES = (".plan", ".engine", ".trt")
+DEFAULT_CACHE = Path(".trtbench") / "onnx"  # where specs and checkpoints are exported to ONNX
+
+
+@dataclass
+class ModelSource:
+    """What to load: an ONNX file, a torch checkpoint, or an engine plan, plus what is known of it."""
+
+    path: Path
+    kind: str  # "onnx", "checkpoint", "plan"
+    name: str
+    sha256: str = ""
+    spec: Optional[Dict[str, Any]] = None  # NetSpec.to_dict() when the model came from a spec
+    source: str = ""  # how it was given: a spec name, a file
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
+                "spec": self.spec, "source": self.source, **({"metadata": self.metadata} if self.metadata else {})}
 
 
 def sha256_of(path: Path) -> str:

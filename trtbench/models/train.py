@@ -28,8 +28,8 @@ import numpy as np
 from trtbench import __version__
 from trtbench.errors import TrtbenchError
 from trtbench.models.mnist import MnistData, Normalisation, load_mnist, normalise
-from trtbench.study.findings import STUDY_TABLE2 as _STUDY
 from trtbench.models.netspec import NetSpec
+from trtbench.study.findings import STUDY_TABLE2 as _STUDY
 
 RECORD_KIND = "trtbench-training"
 RECORD_SCHEMA_VERSION = 1

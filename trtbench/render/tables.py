@@ -18,8 +18,8 @@ from rich.table import Table
 from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
-from trtbench.results.record import RunRecord, dumps, write_records
 from trtbench.render import console as house
+from trtbench.results.record import RunRecord, dumps, write_records
 
 TOP_LAYERS = 15
 _PASSING = {"pass", "passed", "ok", "valid"}

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from trtbench.study import findings as judge
 from trtbench.errors import TrtbenchError
 from trtbench.results.record import RunRecord
+from trtbench.study import findings as judge
 
 STUDY_SWEEP = "study.toml"
 NEURONS_SWEEP = "study-neurons.toml"
@@ -276,9 +276,8 @@ def figure_order(path: Path) -> "tuple[int, str]":
 
 def speedup_summary(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> Dict[str, Any]:
     """B over A on the points both measured: total and per category (for finding 6)."""
-    from trtbench.analysis.sweep import speedups
-
     from trtbench.analysis.compare import predict
+    from trtbench.analysis.sweep import speedups
 
     per_cat, total, matched = speedups(a, b)
     summary: Dict[str, Any] = {"total": {"speedup": total}, "matched": matched,

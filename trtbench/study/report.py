@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from trtbench.study.findings import STUDY_TABLE2, Finding
 from trtbench.categories import CATEGORIES
-from trtbench.results.record import RunRecord
 from trtbench.render.console import fmt
+from trtbench.results.record import RunRecord
+from trtbench.study.findings import STUDY_TABLE2, Finding
 
 
 @dataclass

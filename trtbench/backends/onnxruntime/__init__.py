@@ -1,6 +1,6 @@
 """The onnxruntime backend."""
 from __future__ import annotations
 
-from trtbench.backends.onnxruntime.session import BACKEND
+from trtbench.backends.onnxruntime.backend import BACKEND
 
 __all__ = ["BACKEND"]

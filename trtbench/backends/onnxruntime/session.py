@@ -7,103 +7,20 @@ profiler enabled (its trace has ``cat: "Node"`` events named ``<node>_kernel_tim
 """
 from __future__ import annotations
 
-import bisect
-import importlib.util
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
-from trtbench.categories import OTHER, TRANSFER, onnx_ops
-from trtbench.errors import TrtbenchError, missing_package
-from trtbench.models.source import onnx_file
-from trtbench.results.record import LayerTime, per_tile_shape
+from trtbench.backends.base import LoadOptions, ProfileResult
+from trtbench.backends.onnxruntime.profile import parse_trace
+from trtbench.errors import TrtbenchError
+from trtbench.models.source import ModelSource, onnx_file
 
-KERNEL_SUFFIX = "_kernel_time"
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
-
-
-def _run_windows(events: Sequence[Dict[str, Any]]) -> List[Tuple[float, float]]:
-    runs = [e for e in events if e.get("cat") == "Session" and e.get("name") == "model_run"]
-    return sorted((float(e["ts"]), float(e["ts"]) + float(e.get("dur", 0))) for e in runs)
-
-
-def node_category(op_type: str) -> str:
-    """onnx_ops' category, with onnxruntime's host/device copy nodes charged as transfer."""
-    if op_type.startswith("Memcpy"):
-        return TRANSFER
-    return onnx_ops.categorize(op_type)
-
-
-def _output_shape(args: Dict[str, Any]) -> Optional[List[int]]:
-    """A node's first output dimensions without the batch one (``output_type_shape`` of the trace;
-    layouts are onnxruntime's, e.g. NCHWc convolutions pad channels to a multiple of 8 or 16)."""
-    outputs = args.get("output_type_shape")
-    if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], dict):
-        return None
-    return per_tile_shape(next(iter(outputs[0].values()), None))
-
-
-def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> ProfileResult:
-    """Per-node mean ms per run from an onnxruntime profile trace (a list of trace events).
-
-    Each node event is assigned to the ``model_run`` that contains it; the first `skip_runs`
-    runs are warm-up and dropped. Without ``model_run`` events, a node's k-th event is taken to
-    belong to run k.
-    """
-    nodes = [e for e in events if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX)]
-    windows = _run_windows(events)
-    starts = [start for start, _ in windows]
-    totals: Dict[Tuple[str, str], float] = {}
-    info: Dict[Tuple[str, str], Tuple[str, str]] = {}
-    shapes: Dict[Tuple[str, str], Optional[List[int]]] = {}
-    seen: Dict[Tuple[str, str], int] = {}
-    kept_runs = set()
-    for event in sorted(nodes, key=lambda e: float(e["ts"])):
-        args = event.get("args", {})
-        op_type = str(args.get("op_name", "?"))
-        index = str(args.get("node_index", ""))
-        key = (str(event["name"])[: -len(KERNEL_SUFFIX)] or f"{op_type}_{index or '?'}", index)
-        if windows:
-            ts = float(event["ts"])
-            run = bisect.bisect_right(starts, ts) - 1
-            if run < 0 or ts > windows[run][1]:
-                continue
-        else:
-            run = seen.get(key, 0)
-            seen[key] = run + 1
-        if run < skip_runs:
-            continue
-        kept_runs.add(run)
-        totals[key] = totals.get(key, 0.0) + float(event.get("dur", 0.0))
-        info[key] = (op_type, str(args.get("provider", "")))
-        shapes[key] = _output_shape(args)
-    runs = len(kept_runs)
-    if runs == 0:
-        raise TrtbenchError("onnxruntime's profile has no node timings after the warm-up run",
-                            hint="use more profiling iterations")
-    # onnxruntime gives inserted nodes one name (e.g. several "ReorderOutput"): the node index tells them apart
-    names = [name for name, _ in totals]
-    layers = []
-    unknown: List[str] = []
-    for (name, index), total_us in totals.items():
-        op_type, provider = info[(name, index)]
-        category = node_category(op_type)
-        if category == OTHER and op_type not in unknown:
-            unknown.append(op_type)
-        label = f"{name}#{index}" if names.count(name) > 1 else name
-        layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
-                                shape=shapes.get((name, index))))
-    providers: Dict[str, int] = {}
-    for _, provider in info.values():
-        if provider:
-            providers[provider] = providers.get(provider, 0) + 1
-    notes = ["nodes per execution provider: " + ", ".join(f"{p} {n}" for p, n in providers.items())] if providers else []
-    return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes)
 
 
 class OrtSession:
@@ -267,21 +184,3 @@ def _gpu_name() -> str:
     except (OSError, subprocess.SubprocessError):
         name = ""
     return name or "CUDA GPU"
-
-
-class OrtBackend:
-    name = "onnxruntime"
-
-    def available(self) -> bool:
-        return importlib.util.find_spec("onnxruntime") is not None
-
-    def install_hint(self) -> str:
-        return "install it with: pip install 'trtbench[ort]'"
-
-    def load(self, model: ModelSource, options: LoadOptions) -> OrtSession:
-        if not self.available():
-            raise missing_package("onnxruntime", "ort", "the onnxruntime backend")
-        return OrtSession(model, options)
-
-
-BACKEND = OrtBackend()

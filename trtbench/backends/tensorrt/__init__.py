@@ -1,6 +1,6 @@
 """The tensorrt backend."""
 from __future__ import annotations
 
-from trtbench.backends.tensorrt.session import BACKEND
+from trtbench.backends.tensorrt.backend import BACKEND
 
 __all__ = ["BACKEND"]

@@ -13,42 +13,20 @@ the version logic and aggregation are tested here; the rest by tests that skip w
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
-from trtbench.categories import OTHER, TRANSFER
+from trtbench.backends.base import LoadOptions, ProfileResult
+from trtbench.backends.tensorrt.profile import (
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    _make_profiler,
+    aggregate_layer_times,
+)
 from trtbench.errors import TrtbenchError
-from trtbench.results.record import LayerTime
-
-TRANSFER_IN = "[HostToDevice input]"
-TRANSFER_OUT = "[DeviceToHost output]"
-
-
-def aggregate_layer_times(records: Sequence[Tuple[str, float]], iterations: int,
-                          layer_info: Dict[str, Dict[str, Any]]) -> ProfileResult:
-    """Mean ms per inference for each layer from (name, ms) profiler records of `iterations` runs,
-    categorised with the engine's layer info; names keep the engine's first-seen order."""
-    from trtbench.categories.tensorrt_layers import categorize, normalize_name
-
-    if iterations < 1:
-        raise TrtbenchError("profiling needs at least one iteration")
-    totals: Dict[str, float] = {}
-    for name, ms in records:
-        totals[name] = totals.get(name, 0.0) + float(ms)
-    layers: List[LayerTime] = []
-    unknown: List[str] = []
-    for name, total in totals.items():
-        info = layer_info.get(name) or layer_info.get(normalize_name(name))
-        category = TRANSFER if name in (TRANSFER_IN, TRANSFER_OUT) else categorize(name, info)
-        if category == OTHER:
-            unknown.append(name)
-        layer_type = str(info.get("LayerType")) if info and info.get("LayerType") else None
-        layers.append(LayerTime(name=name, category=category, ms=total / iterations, type=layer_type))
-    return ProfileResult(layers=layers, iterations=iterations, unknown=unknown)
+from trtbench.models.source import ModelSource
 
 
 class _Buffers:
@@ -81,9 +59,9 @@ class TensorRTSession:
         import tensorrt as trt
 
         from trtbench.backends.tensorrt.cuda import load_cuda
-        from trtbench.device.targets import version_tuple
-        from trtbench.backends.tensorrt.build import read_metadata
+        from trtbench.backends.tensorrt.engine import read_metadata
         from trtbench.backends.tensorrt.versions import features_for
+        from trtbench.device.targets import version_tuple
 
         self.trt = trt
         self.features = features_for(version_tuple(trt.__version__))
@@ -244,38 +222,3 @@ class TensorRTSession:
         self.cuda.destroy_stream(self.stream)
 
 
-def _make_profiler(trt: Any, records: List[Tuple[str, float]]) -> Any:
-    class _Profiler(trt.IProfiler):  # type: ignore[misc,name-defined]
-        # Trivial on purpose: TensorRT 8.0/8.2 abort the process on an exception in here.
-        def __init__(self) -> None:
-            trt.IProfiler.__init__(self)
-
-        def report_layer_time(self, layer_name: str, ms: float) -> None:
-            records.append((layer_name, ms))
-
-    return _Profiler()
-
-
-class TensorRTBackend:
-    name = "tensorrt"
-
-    def available(self) -> bool:
-        return importlib.util.find_spec("tensorrt") is not None
-
-    def install_hint(self) -> str:
-        from trtbench.backends.tensorrt.build import tensorrt_missing
-        return str(tensorrt_missing(for_profile=True).hint)
-
-    def load(self, model: ModelSource, options: LoadOptions) -> TensorRTSession:
-        from trtbench.backends.tensorrt.build import tensorrt_missing
-        if not self.available():
-            raise tensorrt_missing(for_profile=True)
-        if model.kind != "plan":
-            raise TrtbenchError(f"{model.path} is not a TensorRT engine plan",
-                                hint="build one first: trtbench build MODEL.onnx --target NAME")
-        if options.precision not in ("fp32", "fp16", "int8", "tf32"):
-            raise TrtbenchError(f"unknown precision {options.precision!r}")
-        return TensorRTSession(model, options)
-
-
-BACKEND = TensorRTBackend()

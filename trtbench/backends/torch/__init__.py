@@ -1,6 +1,6 @@
 """The torch backend."""
 from __future__ import annotations
 
-from trtbench.backends.torch.session import BACKEND
+from trtbench.backends.torch.backend import BACKEND
 
 __all__ = ["BACKEND"]

@@ -19,10 +19,6 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from trtbench.measure import validity
-from trtbench.categories import tensorrt_layers
-from trtbench.errors import TrtbenchError
-from trtbench.results.record import LayerTime, RunRecord, per_tile_shape
 from trtbench.backends.trtexec.parsers import (
     LayerInfo,
     Profile,
@@ -33,6 +29,10 @@ from trtbench.backends.trtexec.parsers import (
     parse_profile,
     parse_times,
 )
+from trtbench.categories import tensorrt_layers
+from trtbench.errors import TrtbenchError
+from trtbench.measure import validity
+from trtbench.results.record import LayerTime, RunRecord, per_tile_shape
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
 

@@ -15,18 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from trtbench.backends.base import LoadOptions, ModelSource, ProfileResult
+from trtbench.backends.base import LoadOptions, ProfileResult
+from trtbench.backends.trtexec.binary import TrtVersion
+from trtbench.backends.trtexec.flags import format_command, profile_args
+from trtbench.backends.trtexec.parsers import parse_log, parse_times
+from trtbench.backends.trtexec.profile import profile_result
 from trtbench.errors import TrtbenchError
-from trtbench.backends.trtexec.flags import (
-    TrtVersion,
-    detect_version,
-    find_trtexec,
-    format_command,
-    missing_trtexec_hint,
-    profile_args,
-)
-from trtbench.backends.trtexec.importer import layer_times
-from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile, parse_times
+from trtbench.models.source import ModelSource
 
 RUN_TIMEOUT_S = 900
 MAX_RUNS_PER_BATCH = 20
@@ -113,36 +108,3 @@ class TrtexecSession:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def profile_result(out_dir: Path) -> ProfileResult:
-    """The ProfileResult of one trtexec output folder (profile.json, layers.json when 8.2+)."""
-    prof = parse_profile(out_dir / "profile.json")
-    layers_path = out_dir / "layers.json"
-    info = parse_layer_info(layers_path) if layers_path.is_file() else None
-    notes: List[str] = []
-    layers, _ = layer_times(prof, info, notes)
-    unknown = [layer.name for layer in layers if layer.category == "other"]
-    return ProfileResult(layers=layers, iterations=prof.count, unknown=unknown, notes=notes)
-
-
-class TrtexecBackend:
-    name = "trtexec"
-
-    def available(self) -> bool:
-        return find_trtexec() is not None
-
-    def install_hint(self) -> str:
-        return missing_trtexec_hint()
-
-    def load(self, model: ModelSource, options: LoadOptions) -> TrtexecSession:
-        if model.kind != "plan":
-            raise TrtbenchError(f"the trtexec backend runs TensorRT engine plans, and {model.path} is {model.kind}",
-                                hint="build one with 'trtbench build MODEL.onnx --driver trtexec'")
-        if not Path(model.path).is_file():
-            raise TrtbenchError(f"engine plan {model.path} does not exist")
-        binary = find_trtexec()
-        if binary is None:
-            raise TrtbenchError("trtexec not found", hint=missing_trtexec_hint())
-        return TrtexecSession(model, options, binary, detect_version(binary))
-
-
-BACKEND = TrtexecBackend()

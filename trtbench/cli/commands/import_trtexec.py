@@ -28,9 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trtbench.backends.trtexec.importer import import_outputs
     from trtbench.render.tables import emit_json, print_records
     from trtbench.results.store import Store
-    from trtbench.backends.trtexec.importer import import_outputs
 
     if args.batch is not None and args.batch < 1:
         raise TrtbenchError(f"--batch {args.batch} must be at least 1")

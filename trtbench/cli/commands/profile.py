@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from trtbench.backends.base import LoadOptions
     from trtbench.measure.method import measure
     from trtbench.models.source import resolve_model
-    from trtbench.results.record import to_trtexec_profile
     from trtbench.render.tables import emit_json, print_records
+    from trtbench.results.record import to_trtexec_profile
     from trtbench.results.store import Store
 
     batches = parse_batches(args.batch)

@@ -9,9 +9,9 @@ from typing import Any, Dict, List, Optional
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
-from trtbench.results.record import RunRecord, read_records, write_records
 from trtbench.render import console
 from trtbench.render.tables import emit_json, emit_text
+from trtbench.results.record import RunRecord, read_records, write_records
 from trtbench.results.runref import load_runs, open_existing
 from trtbench.results.store import Store, parse_since, utc_time
 

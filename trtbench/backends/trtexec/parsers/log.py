@@ -1,17 +1,9 @@
-"""Tolerant parsers for what trtexec writes, TensorRT 7.x to 11.x.
+"""trtexec console logs, every version from 7.x to 11.x.
 
-- ``--exportProfile`` (`parse_profile`): not always strict JSON (layer names written unescaped,
-  ``nan``/``inf`` numbers), 4 keys per record before 8.4, 5 (with ``medianMs``) from 8.4.
-- ``--exportLayerInfo`` (`parse_layer_info`): names only (the default verbosity) or detailed dicts.
-- ``--exportTimes`` (`parse_times`): 7.x ``inMs/outMs`` keys, 8.x+ ``h2dMs/d2hMs``.
-- console logs (`parse_log`): banner and version line, option blocks, device block, the timing
-  summary of every version (TRT 7 ``min: X ms`` blocks, 8.0–11 ``Latency: min = …``), the
-  ``--dumpProfile`` table (name first up to 8.5, numbers first from 8.6), the ``--dumpLayerInfo``
-  block, ``[GpuLayer]`` lists. TREx's ``*.profile.metadata.json`` (a log already parsed) is
-  accepted in place of a log.
-
-Every parser returns dataclasses and raises `TrtbenchError` naming the file when it is not what
-it should be. Formats: docs/trtexec.md.
+Banner and version line, option blocks, the device block, the timing summary (TRT 7 ``min: X ms``
+blocks, 8.0–11 ``Latency: min = …``), the ``--dumpProfile`` table (name first up to 8.5, numbers
+first from 8.6), the ``--dumpLayerInfo`` block, ``[GpuLayer]`` lists. TREx's
+``*.profile.metadata.json`` (a log already parsed) is accepted in place of a log.
 """
 from __future__ import annotations
 
@@ -19,230 +11,15 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
+from trtbench.backends.tensorrt.layer_info import LayerInfo
+from trtbench.backends.trtexec.binary import TrtVersion
+from trtbench.backends.trtexec.flags import split_shape
+from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
+from trtbench.backends.trtexec.parsers.profile import Profile, ProfileRow
 from trtbench.errors import TrtbenchError
-from trtbench.backends.trtexec.flags import TrtVersion, split_shape
 
-Source = Union[str, Path]
-
-_NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|nan|inf|-nan|NaN|Inf)"
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-def _read(source: Source, what: str) -> str:
-    path = Path(source)
-    try:
-        return path.read_text(errors="replace")
-    except FileNotFoundError:
-        raise TrtbenchError(f"{what} {path} does not exist") from None
-    except OSError as exc:
-        raise TrtbenchError(f"cannot read {what} {path}: {exc.strerror}") from None
-
-
-# ---- --exportProfile -----------------------------------------------------------------------
-
-@dataclass
-class ProfileRow:
-    """One engine layer of a profile: totals over `count` iterations and the per-iteration mean."""
-
-    name: str
-    time_ms: float
-    average_ms: float
-    median_ms: Optional[float] = None
-    percentage: float = 0.0
-
-
-@dataclass
-class Profile:
-    count: int
-    rows: List[ProfileRow]
-    source: str = ""
-    has_median: bool = False  # TRT 8.4+
-    strict_json: bool = True  # False when the file needed the line parser
-    table_total_ms: Optional[float] = None  # the "Total" row of a console table
-
-    @property
-    def total_ms(self) -> float:
-        """Sum of the layers' totals over all iterations (what percentages refer to)."""
-        return sum(r.time_ms for r in self.rows if not math.isnan(r.time_ms))
-
-    @property
-    def average_total_ms(self) -> float:
-        """Sum of the layers' per-iteration means: the profiled time of one inference."""
-        return sum(r.average_ms for r in self.rows if not math.isnan(r.average_ms))
-
-
-_PROFILE_LINE = re.compile(
-    r'"name"\s*:\s*"(?P<name>.*)"\s*,\s*"timeMs"\s*:\s*(?P<time>' + _NUMBER + r')\s*,\s*'
-    r'"averageMs"\s*:\s*(?P<avg>' + _NUMBER + r')\s*,\s*'
-    r'(?:"medianMs"\s*:\s*(?P<median>' + _NUMBER + r')\s*,\s*)?'
-    r'"percentage"\s*:\s*(?P<pct>' + _NUMBER + r')\s*\}')
-_COUNT_LINE = re.compile(r'"count"\s*:\s*(\d+)')
-
-
-def parse_profile(source: Source) -> Profile:
-    """Read a ``--exportProfile`` file."""
-    text = _read(source, "profile")
-    name = str(source)
-    try:
-        data = json.loads(text)
-        profile = _profile_from_json(data, name)
-    except ValueError:
-        profile = _profile_from_lines(text, name)
-    if not profile.rows:
-        raise TrtbenchError(f"{name} has no layer records; is it a trtexec --exportProfile file?")
-    return profile
-
-
-def _profile_from_json(data: Any, name: str) -> Profile:
-    if not isinstance(data, list):
-        raise ValueError("not a list")
-    count = 0
-    rows: List[ProfileRow] = []
-    for item in data:
-        if not isinstance(item, dict):
-            raise ValueError("not a record")
-        if "count" in item and "name" not in item:
-            count = int(item["count"])
-            continue
-        if "name" not in item or "averageMs" not in item:
-            raise ValueError("not a profile record")
-        rows.append(ProfileRow(str(item["name"]), float(item.get("timeMs", math.nan)), float(item["averageMs"]),
-                               None if item.get("medianMs") is None else float(item["medianMs"]),
-                               float(item.get("percentage", 0.0))))
-    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), True)
-
-
-def _profile_from_lines(text: str, name: str) -> Profile:
-    """trtexec writes one record per line; names are unescaped, so split on the known keys."""
-    count = 0
-    rows: List[ProfileRow] = []
-    for line in text.split("\n"):
-        m = _PROFILE_LINE.search(line)
-        if m:
-            median = m.group("median")
-            rows.append(ProfileRow(m.group("name"), _float(m.group("time")), _float(m.group("avg")),
-                                   None if median is None else _float(median), _float(m.group("pct"))))
-            continue
-        c = _COUNT_LINE.search(line)
-        if c and not rows:
-            count = int(c.group(1))
-    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), False)
-
-
-def _infer_count(count: int, rows: List[ProfileRow]) -> int:
-    if count > 0:
-        return count
-    for r in rows:  # no {"count"} record: timeMs = averageMs × count
-        if r.average_ms > 0 and not math.isnan(r.time_ms):
-            return max(1, int(round(r.time_ms / r.average_ms)))
-    return 1
-
-
-# ---- --exportLayerInfo ---------------------------------------------------------------------
-
-@dataclass
-class LayerInfo:
-    layers: List[Dict[str, Any]]  # detailed records, or {"Name": name} when names only
-    bindings: List[str] = field(default_factory=list)
-    detailed: bool = False
-    source: str = ""
-
-    @property
-    def names(self) -> List[str]:
-        return [str(layer.get("Name", "")) for layer in self.layers]
-
-    def by_name(self) -> Dict[str, Dict[str, Any]]:
-        return {str(layer.get("Name", "")): layer for layer in self.layers}
-
-    def batch(self) -> Optional[int]:
-        """The first dimension of the first input binding, when the layer info shows it."""
-        wanted = set(self.bindings)
-        for layer in self.layers:
-            for tensor in layer.get("Inputs") or []:
-                dims = tensor.get("Dimensions") if isinstance(tensor, dict) else None
-                if dims and (not wanted or tensor.get("Name") in wanted) and int(dims[0]) > 0:
-                    return int(dims[0])
-        return None
-
-
-def parse_layer_info(source: Source) -> LayerInfo:
-    """Read an ``--exportLayerInfo`` file (names only or detailed)."""
-    text = _read(source, "layer info")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise TrtbenchError(f"{source} is not JSON ({exc}); is it a trtexec --exportLayerInfo file?") from None
-    return layer_info_from_json(data, str(source))
-
-
-def layer_info_from_json(data: Any, source: str = "<layer info>") -> LayerInfo:
-    """Layer info from parsed JSON (the file, or the engine inspector's string loaded)."""
-    if isinstance(data, list):
-        data = {"Layers": data}
-    if not isinstance(data, dict) or not isinstance(data.get("Layers"), list):
-        raise TrtbenchError(f"{source} has no \"Layers\" list; is it a trtexec --exportLayerInfo file?")
-    layers: List[Dict[str, Any]] = []
-    detailed = False
-    for item in data["Layers"]:
-        if isinstance(item, dict):
-            detailed = detailed or "LayerType" in item
-            layers.append(dict(item))
-        else:
-            layers.append({"Name": str(item)})
-    bindings = data.get("Bindings")
-    if bindings is None and isinstance(data.get("I/O Tensors"), list):  # TRT 11
-        bindings = [t.get("Name", "") if isinstance(t, dict) else str(t) for t in data["I/O Tensors"]]
-    return LayerInfo(layers, [str(b) for b in bindings or []], detailed, source)
-
-
-# ---- --exportTimes -------------------------------------------------------------------------
-
-@dataclass
-class Times:
-    """Per-query intervals in ms, in run order."""
-
-    compute_ms: List[float]
-    latency_ms: List[float]
-    h2d_ms: List[float] = field(default_factory=list)
-    d2h_ms: List[float] = field(default_factory=list)
-    end_to_end_ms: List[float] = field(default_factory=list)  # 7.x–8.2 only
-    source: str = ""
-
-
-def parse_times(source: Source) -> Times:
-    """Read an ``--exportTimes`` file."""
-    text = _read(source, "times")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = [_loose_record(line) for line in text.split("\n") if '"computeMs"' in line]
-    if not isinstance(data, list) or not data or not all(isinstance(d, dict) and "computeMs" in d for d in data):
-        raise TrtbenchError(f"{source} has no records with computeMs; is it a trtexec --exportTimes file?")
-
-    def column(*keys: str) -> List[float]:
-        for key in keys:
-            if key in data[0]:
-                return [float(d.get(key, math.nan)) for d in data]
-        return []
-
-    return Times(column("computeMs"), column("latencyMs"), column("h2dMs", "inMs"), column("d2hMs", "outMs"),
-                 column("endToEndMs"), str(source))
-
-
-def _loose_record(line: str) -> Dict[str, float]:
-    return {k: _float(v) for k, v in re.findall(r'"(\w+)"\s*:\s*(' + _NUMBER + ")", line)}
-
-
-# ---- console logs --------------------------------------------------------------------------
 
 @dataclass
 class Stat:
@@ -307,13 +84,23 @@ class TrtexecLog:
         return None
 
 
+_TRT7_BLOCKS = {"Host Latency": "latency", "Enqueue Time": "enqueue", "GPU Compute": "gpu_compute"}
 _PREFIX = re.compile(r"^(?:\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] )?\[([VIWEF])\](?: |$)(?:\[TRT\] )?")
+
+
 _BANNER = re.compile(r"^&&&& (RUNNING|PASSED|FAILED) TensorRT\.trtexec \[TensorRT (v\d+)\](?: \[b\d+\])? # (.*)$")
+
+
 _SECTION = re.compile(r"^=== (.+?) ===$")
-_STAT_ITEM = re.compile(r"(min|max|mean|median|percentile\((\d+(?:\.\d+)?)%\)) = (" + _NUMBER + r") ms")
+
+
+_STAT_ITEM = re.compile(r"(min|max|mean|median|percentile\((\d+(?:\.\d+)?)%\)) = (" + NUMBER + r") ms")
+
+
 _SUMMARY_KEYS = {"Latency": "latency", "End-to-End Host Latency": "end_to_end", "Enqueue Time": "enqueue",
                  "H2D Latency": "h2d", "GPU Compute Time": "gpu_compute", "D2H Latency": "d2h"}
-_TRT7_BLOCKS = {"Host Latency": "latency", "Enqueue Time": "enqueue", "GPU Compute": "gpu_compute"}
+
+
 _SHAPE_LINES = (
     re.compile(r"^Input inference shapes? ?: (.+)$"),
     re.compile(r"^Created input binding for (\S+) with dimensions (\S+)$"),
@@ -324,7 +111,7 @@ _SHAPE_LINES = (
 
 def parse_log(source: Source) -> TrtexecLog:
     """Read a trtexec console log (any version), or TREx's ``.profile.metadata.json``."""
-    text = _read(source, "log")
+    text = read_text(source, "log")
     if text.lstrip().startswith("{"):
         return _log_from_trex_metadata(text, str(source))
     # split("\n"), not splitlines(): the latter also breaks at U+001E, which TensorRT puts
@@ -400,7 +187,7 @@ class _LogParser:
             self.log.summary_suppressed = True
         if text.startswith("[GpuLayer] ") or text.startswith("[DlaLayer] "):
             self.log.gpu_layers.append(text.split("] ", 1)[1])
-        m = re.match(r"^Engine built in (" + _NUMBER + r") sec", text)
+        m = re.match(r"^Engine built in (" + NUMBER + r") sec", text)
         if m:
             self.log.build_seconds = float(m.group(1))
         w = re.match(r"^Warmup completed (\d+) queries", text)
@@ -435,7 +222,7 @@ class _LogParser:
 
     def _device(self, key: str, value: str) -> None:
         d = self.log.device
-        number = re.match(_NUMBER, value)
+        number = re.match(NUMBER, value)
         if key == "Selected Device":
             d.name = value
         elif key == "Compute Capability":
@@ -456,11 +243,11 @@ class _LogParser:
         key, _, rest = text.partition(":")
         key = key.strip()
         if key == "Throughput":
-            self.summary.throughput_qps = _float(rest.split()[0])
+            self.summary.throughput_qps = tolerant_float(rest.split()[0])
         elif key == "Total Host Walltime":
-            self.summary.total_host_walltime_s = _float(rest.split()[0])
+            self.summary.total_host_walltime_s = tolerant_float(rest.split()[0])
         elif key == "Total GPU Compute Time":
-            self.summary.total_gpu_compute_s = _float(rest.split()[0])
+            self.summary.total_gpu_compute_s = tolerant_float(rest.split()[0])
         elif key in _SUMMARY_KEYS:
             setattr(self.summary, _SUMMARY_KEYS[key], _stat(rest))
 
@@ -472,8 +259,8 @@ class _LogParser:
             return
         if not self.trt7_block:
             return
-        m = re.match(r"^(min|max|mean|median): (" + _NUMBER + r") ms", text)
-        p = re.match(r"^percentile: (" + _NUMBER + r") ms at (\d+(?:\.\d+)?)%", text)
+        m = re.match(r"^(min|max|mean|median): (" + NUMBER + r") ms", text)
+        p = re.match(r"^percentile: (" + NUMBER + r") ms at (\d+(?:\.\d+)?)%", text)
         if m or p:
             stat = getattr(self.summary, self.trt7_block) or Stat()
             if m:
@@ -482,7 +269,7 @@ class _LogParser:
                 stat.percentiles[float(p.group(2))] = float(p.group(1))
             setattr(self.summary, self.trt7_block, stat)
             return
-        t = re.match(r"^(throughput|walltime|total compute time): (" + _NUMBER + ")", text)
+        t = re.match(r"^(throughput|walltime|total compute time): (" + NUMBER + ")", text)
         if t:
             attr = {"throughput": "throughput_qps", "walltime": "total_host_walltime_s",
                     "total compute time": "total_gpu_compute_s"}[t.group(1)]
@@ -513,9 +300,9 @@ class _LogParser:
             else:
                 parts = msg.rsplit(None, ncols)
                 name, numbers = parts[0], parts[1:]
-            if len(numbers) != ncols or not all(re.fullmatch(_NUMBER, n) for n in numbers):
+            if len(numbers) != ncols or not all(re.fullmatch(NUMBER, n) for n in numbers):
                 break
-            values = [_float(n) for n in numbers]
+            values = [tolerant_float(n) for n in numbers]
             i += 1
             if name.strip() == "Total":
                 total = values[0]
@@ -554,9 +341,9 @@ def _stat(text: str) -> Stat:
     stat = Stat()
     for key, pct, value in _STAT_ITEM.findall(text):
         if pct:
-            stat.percentiles[float(pct)] = _float(value)
+            stat.percentiles[float(pct)] = tolerant_float(value)
         else:
-            setattr(stat, key, _float(value))
+            setattr(stat, key, tolerant_float(value))
     return stat
 
 

@@ -1,0 +1,164 @@
+"""`trtbench.build` and `trtbench.emit_script`: a TensorRT engine for a target, or a script that makes it there.
+
+TensorRT engines only run on the GPU and TensorRT release that built them, so `build` refuses to
+build on a host that is not the target (unless ``force``), and `emit_script` writes the trtexec
+commands for the target's TensorRT release to run on the device.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from trtbench.backends.tensorrt.engine import (
+    BuildRequest,
+    BuildResult,
+    build_metadata,
+    check_batch_range,
+    check_dla,
+    check_precision,
+    write_metadata,
+)
+from trtbench.device.targets import Target, get_target, parse_batch_range, version_tuple
+from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import ModelInput, read_model_input
+from trtbench.models.source import DEFAULT_CACHE, onnx_file, resolve_model
+
+WHY = "TensorRT engines only run on the GPU and TensorRT release that built them, so build on the device"
+DRIVERS = ("api", "trtexec")
+
+
+@dataclass
+class _Plan:
+    target: Target
+    onnx: Path
+    model_input: ModelInput
+    precision: str
+    batch_range: Tuple[int, int, int]
+    workspace_mib: int
+
+
+def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_range: Optional[str],
+          workspace_mib: Optional[int], dla_core: Optional[int], profiles: Sequence[Path],
+          cache_dir: Path) -> _Plan:
+    chosen = get_target(target, profiles)
+    precision = precision or chosen.default_precision
+    batches = parse_batch_range(batch_range) if batch_range else chosen.batch_range
+    workspace = workspace_mib if workspace_mib is not None else chosen.default_workspace_mib
+    check_precision(chosen, precision)
+    check_dla(chosen, dla_core)
+    source = resolve_model(str(model), Path(cache_dir))
+    if source.kind == "plan":
+        raise TrtbenchError(f"{model} is already an engine plan", hint="give the .onnx model it was built from")
+    onnx = onnx_file(source)
+    model_input = read_model_input(onnx)
+    check_batch_range(model_input, batches, onnx)
+    return _Plan(chosen, onnx, model_input, precision, batches, workspace)
+
+
+def build(model: Union[str, Path], target: str, *, precision: Optional[str] = None,
+          batch_range: Optional[str] = None, workspace_mib: Optional[int] = None, dla_core: Optional[int] = None,
+          timing_cache: Optional[Path] = None, driver: str = "api", trtexec: str = "trtexec",
+          out: Optional[Path] = None, force: bool = False, profiles: Sequence[Path] = (),
+          cache_dir: Path = DEFAULT_CACHE) -> BuildResult:
+    """Build an engine of `model` (an ONNX file or a spec) for `target` on this host.
+
+    `precision`, `batch_range` ("MIN:OPT:MAX"), `workspace_mib`: the target profile's defaults
+    when None. `driver`: "api" (the tensorrt package) or "trtexec". Raises `TrtbenchError` when
+    this host is not the target (unless `force`), or TensorRT / trtexec is missing. The engine's
+    metadata JSON is written beside it; `BuildResult.notes` says what the caller should know.
+    """
+    from trtbench.device.host import detect_host, host_matches
+
+    if driver not in DRIVERS:
+        raise TrtbenchError(f"unknown build driver {driver!r}", hint=f"choose one of: {', '.join(DRIVERS)}")
+    plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
+    host = detect_host()
+    matches = host_matches(host, plan.target)
+    if not matches[0] and not force:
+        raise TrtbenchError(f"{matches[1]}; {WHY}",
+                            hint=f"--emit-script FILE writes a trtexec script to run on the {plan.target.name}, "
+                                 "--force builds here anyway")
+    if driver == "api" and importlib.util.find_spec("tensorrt") is None:
+        from trtbench.backends.tensorrt.build import tensorrt_missing
+
+        raise tensorrt_missing()
+    notes: List[str] = []
+    if not matches[0]:
+        notes.append(f"building for {plan.target.name} on another host (force): {matches[1]}")
+    engine = Path(out) if out else plan.onnx.with_name(f"{plan.onnx.stem}.{plan.target.name}.{plan.precision}.plan")
+    req = BuildRequest(onnx=plan.onnx, engine=engine, target=plan.target, precision=plan.precision,
+                       batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
+                       timing_cache=timing_cache, input=plan.model_input, precision_given=bool(precision))
+    log: Optional[Path] = None
+    if driver == "trtexec":
+        from trtbench.backends.trtexec.build import build_with_trtexec
+
+        version, seconds, layers, detailed, driver_notes, log = build_with_trtexec(req, trtexec)
+    else:
+        from trtbench.backends.tensorrt.build import build_with_api
+
+        version, seconds, layers, detailed, driver_notes = build_with_api(req)
+    notes.extend(driver_notes)
+    notes.extend(_version_range_notes(plan.target, version))
+    metadata = build_metadata(req, host, matches, driver=driver, tensorrt_version=version,
+                              build_seconds=seconds, layers=layers, detailed=detailed, notes=notes)
+    write_metadata(engine, metadata)
+    return BuildResult(engine=engine, metadata=metadata, log=log, notes=notes)
+
+
+def _version_range_notes(target: Target, version: str) -> List[str]:
+    v = version_tuple(version)[:2]
+    if version_tuple(target.trt_min)[:2] <= v <= version_tuple(target.trt_max)[:2]:
+        return []
+    return [f"TensorRT {version} is outside {target.name}'s range {target.trt_min}..{target.trt_max}: "
+            "this engine will not load on that device's TensorRT"]
+
+
+@dataclass
+class ScriptResult:
+    """A device script written by `emit_script`, and what it was written for."""
+
+    script: Path
+    target: Target
+    tensorrt: str
+    onnx: Path
+    precision: str
+    batch_range: Tuple[int, int, int]
+    notes: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"script": str(self.script), "target": self.target.name, "tensorrt": self.tensorrt,
+                "model": str(self.onnx), "precision": self.precision, "batch_range": list(self.batch_range)}
+
+
+def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_version: Optional[str] = None,
+                precision: Optional[str] = None, batch_range: Optional[str] = None,
+                workspace_mib: Optional[int] = None, dla_core: Optional[int] = None,
+                profile_batches: Sequence[int] = (), profiles: Sequence[Path] = (),
+                cache_dir: Path = DEFAULT_CACHE) -> ScriptResult:
+    """Write a shell script that builds and profiles `model` for `target` on the device itself,
+    for its TensorRT release (`trt_version`, default the target's), and import-trtexec lines to
+    bring the results back."""
+    from trtbench.backends.trtexec.binary import TrtVersion
+    from trtbench.backends.trtexec.script import emit_script as script_text
+
+    plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
+    version = TrtVersion.parse(trt_version or plan.target.trt_default)
+    notes: List[str] = []
+    chosen = plan.precision
+    if version.at_least(11) and not precision and chosen != "fp32":
+        notes.append(f"TensorRT {version} takes precision from the ONNX model: building it as exported "
+                     f"(labelled fp32; for {chosen}, export the ONNX model in {chosen})")
+        chosen = "fp32"
+    text = script_text(plan.target, version, plan.onnx, input_name=plan.model_input.name, precision=chosen,
+                       batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
+                       profile_batches=profile_batches, script_file=Path(script).name)
+    path = Path(script)
+    try:
+        path.write_text(text)
+        path.chmod(0o755)
+    except OSError as exc:
+        raise TrtbenchError(f"cannot write {path}: {exc.strerror}") from None
+    return ScriptResult(path, plan.target, str(version), plan.onnx, chosen, plan.batch_range, notes)

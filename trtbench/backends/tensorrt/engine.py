@@ -1,0 +1,137 @@
+"""An engine build: the request, the checks made before building, and the metadata JSON.
+
+Every engine gets ``<engine>.json`` beside it (`metadata_path`): target, host, whether the host
+is the target, versions, compute capability, precision, batch range, build time and the engine
+inspector's layer information (what `trtbench profile` uses to categorise layers). Both drivers
+(the API one in `trtbench.backends.tensorrt.build`, trtexec in `trtbench.backends.trtexec.build`)
+take a `BuildRequest` and their result is written the same way.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from trtbench import __version__
+from trtbench.device.host import HostInfo
+from trtbench.device.targets import Target
+from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import ModelInput
+
+METADATA_SCHEMA = "trtbench-engine/1"
+
+
+TILE_DIMS = (1, 28, 28)
+
+
+def check_precision(target: Target, precision: str) -> None:
+    """Refuse a precision the target has no fast path for (GTX 960 fp16, TX1 int8, ...)."""
+    if precision == "fp32":
+        return
+    peak = target.peak(precision)
+    field_ = target.fields.get("peak_fp16_tflops" if precision == "fp16" else "peak_int8_tops")
+    slow = precision == "fp16" and peak is not None and target.peak_fp32_tflops and peak < target.peak_fp32_tflops
+    if peak is None or slow:
+        why = (field_.note if field_ and field_.note else f"{precision} is slower than fp32 there")
+        raise TrtbenchError(f"{target.name} ({target.sm}) has no fast {precision}: {why}",
+                            hint=f"use --precision {target.default_precision}")
+
+
+def check_dla(target: Target, dla_core: Optional[int]) -> None:
+    if dla_core is None:
+        return
+    if target.dla_cores == 0:
+        raise TrtbenchError(f"{target.name} has no DLA", hint="drop --dla-core")
+    if not 0 <= dla_core < target.dla_cores:
+        raise TrtbenchError(f"{target.name} has DLA cores 0..{target.dla_cores - 1}, not {dla_core}")
+
+
+def check_batch_range(model_input: ModelInput, batch_range: Tuple[int, int, int], onnx_path: Path) -> None:
+    fixed = model_input.fixed_batch
+    if fixed is not None and batch_range != (fixed, fixed, fixed):
+        raise TrtbenchError(f"{onnx_path} has a fixed batch of {fixed}, so it cannot be built for batches "
+                            f"{':'.join(map(str, batch_range))}",
+                            hint=f"use --batch-range {fixed}, or export the model with a dynamic batch")
+
+
+@dataclass
+class BuildRequest:
+    onnx: Path
+    engine: Path
+    target: Target
+    precision: str
+    batch_range: Tuple[int, int, int]
+    workspace_mib: int
+    dla_core: Optional[int] = None
+    timing_cache: Optional[Path] = None
+    input: Optional[ModelInput] = None
+    precision_given: bool = True  # False: the target's default, which TensorRT 11 cannot honour
+
+
+@dataclass
+class BuildResult:
+    engine: Path
+    metadata: Dict[str, Any]
+    log: Optional[Path] = None
+    notes: List[str] = field(default_factory=list)
+
+
+def metadata_path(engine: Path) -> Path:
+    """``m.tx1.fp16.plan`` → ``m.tx1.fp16.plan.json``."""
+    return engine.with_name(engine.name + ".json")
+
+
+def build_metadata(req: BuildRequest, host: HostInfo, matches: Tuple[bool, str], *, driver: str,
+                   tensorrt_version: str, build_seconds: float, layers: List[Dict[str, Any]],
+                   detailed: bool, notes: List[str]) -> Dict[str, Any]:
+    """The JSON written beside an engine."""
+    from trtbench.models.source import sha256_of
+
+    ok, reason = matches
+    return {
+        "schema": METADATA_SCHEMA,
+        "engine": req.engine.name,
+        "engine_sha256": sha256_of(req.engine) if req.engine.is_file() else "",
+        "model": {"path": str(req.onnx), "sha256": sha256_of(req.onnx) if req.onnx.is_file() else "",
+                  "input": req.input.name if req.input else None,
+                  "input_dims": [d if isinstance(d, int) else None for d in (req.input.dims if req.input else [])]},
+        "target": {"name": req.target.name, "title": req.target.title, "kind": req.target.kind,
+                   "compute_capability": req.target.compute_capability},
+        "host": host.to_dict(),
+        "host_is_target": ok,
+        "host_note": reason,
+        "driver": driver,
+        "versions": {"tensorrt": tensorrt_version, "trtbench": __version__, "jetpack": host.jetpack,
+                     "l4t": host.l4t.release if host.l4t else None},
+        "compute_capability": host.compute_capability,
+        "device_name": host.jetson_model or host.gpu_name,
+        "precision": req.precision,
+        "batch_range": list(req.batch_range),
+        "workspace_mib": req.workspace_mib,
+        "dla_core": req.dla_core,
+        "timing_cache": str(req.timing_cache) if req.timing_cache else None,
+        "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(build_seconds, 3),
+        "layer_info_detailed": detailed,
+        "layers": layers,
+        "notes": notes,
+    }
+
+
+def write_metadata(engine: Path, metadata: Dict[str, Any]) -> Path:
+    path = metadata_path(engine)
+    path.write_text(json.dumps(metadata, indent=2, default=str) + "\n")
+    return path
+
+
+def read_metadata(engine: Path) -> Optional[Dict[str, Any]]:
+    """The metadata beside `engine`, or None when there is none (an engine from elsewhere)."""
+    path = metadata_path(engine)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise TrtbenchError(f"{path} is not valid JSON ({exc})", hint="delete it or rebuild the engine") from None

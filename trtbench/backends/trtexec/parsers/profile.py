@@ -1,0 +1,111 @@
+"""``--exportProfile``: not always strict JSON (unescaped names, nan/inf), 4 or 5 keys per record."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
+from trtbench.errors import TrtbenchError
+
+
+@dataclass
+class ProfileRow:
+    """One engine layer of a profile: totals over `count` iterations and the per-iteration mean."""
+
+    name: str
+    time_ms: float
+    average_ms: float
+    median_ms: Optional[float] = None
+    percentage: float = 0.0
+
+
+@dataclass
+class Profile:
+    count: int
+    rows: List[ProfileRow]
+    source: str = ""
+    has_median: bool = False  # TRT 8.4+
+    strict_json: bool = True  # False when the file needed the line parser
+    table_total_ms: Optional[float] = None  # the "Total" row of a console table
+
+    @property
+    def total_ms(self) -> float:
+        """Sum of the layers' totals over all iterations (what percentages refer to)."""
+        return sum(r.time_ms for r in self.rows if not math.isnan(r.time_ms))
+
+    @property
+    def average_total_ms(self) -> float:
+        """Sum of the layers' per-iteration means: the profiled time of one inference."""
+        return sum(r.average_ms for r in self.rows if not math.isnan(r.average_ms))
+
+
+_PROFILE_LINE = re.compile(
+    r'"name"\s*:\s*"(?P<name>.*)"\s*,\s*"timeMs"\s*:\s*(?P<time>' + NUMBER + r')\s*,\s*'
+    r'"averageMs"\s*:\s*(?P<avg>' + NUMBER + r')\s*,\s*'
+    r'(?:"medianMs"\s*:\s*(?P<median>' + NUMBER + r')\s*,\s*)?'
+    r'"percentage"\s*:\s*(?P<pct>' + NUMBER + r')\s*\}')
+
+
+_COUNT_LINE = re.compile(r'"count"\s*:\s*(\d+)')
+
+
+def parse_profile(source: Source) -> Profile:
+    """Read a ``--exportProfile`` file."""
+    text = read_text(source, "profile")
+    name = str(source)
+    try:
+        data = json.loads(text)
+        profile = _profile_from_json(data, name)
+    except ValueError:
+        profile = _profile_from_lines(text, name)
+    if not profile.rows:
+        raise TrtbenchError(f"{name} has no layer records; is it a trtexec --exportProfile file?")
+    return profile
+
+
+def _profile_from_json(data: Any, name: str) -> Profile:
+    if not isinstance(data, list):
+        raise ValueError("not a list")
+    count = 0
+    rows: List[ProfileRow] = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise ValueError("not a record")
+        if "count" in item and "name" not in item:
+            count = int(item["count"])
+            continue
+        if "name" not in item or "averageMs" not in item:
+            raise ValueError("not a profile record")
+        rows.append(ProfileRow(str(item["name"]), float(item.get("timeMs", math.nan)), float(item["averageMs"]),
+                               None if item.get("medianMs") is None else float(item["medianMs"]),
+                               float(item.get("percentage", 0.0))))
+    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), True)
+
+
+def _profile_from_lines(text: str, name: str) -> Profile:
+    """trtexec writes one record per line; names are unescaped, so split on the known keys."""
+    count = 0
+    rows: List[ProfileRow] = []
+    for line in text.split("\n"):
+        m = _PROFILE_LINE.search(line)
+        if m:
+            median = m.group("median")
+            rows.append(ProfileRow(m.group("name"), tolerant_float(m.group("time")), tolerant_float(m.group("avg")),
+                                   None if median is None else tolerant_float(median), tolerant_float(m.group("pct"))))
+            continue
+        c = _COUNT_LINE.search(line)
+        if c and not rows:
+            count = int(c.group(1))
+    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), False)
+
+
+def _infer_count(count: int, rows: List[ProfileRow]) -> int:
+    if count > 0:
+        return count
+    for r in rows:  # no {"count"} record: timeMs = averageMs × count
+        if r.average_ms > 0 and not math.isnan(r.time_ms):
+            return max(1, int(round(r.time_ms / r.average_ms)))
+    return 1
