@@ -147,7 +147,7 @@ def test_study_comparison_of_tx1_and_gtx960_runs_judges_against_their_profiles()
     from fake_runs import make_record
 
     from trtbench.device.targets import get_target
-    from trtbench.study.plan import StudyResults, judge_all, speedup_summary
+    from trtbench.study.collect import StudyResults, judge_all, speedup_summary
 
     tx1 = [make_record(model=m, device="tx1", scale=6.0, device_name="tx1") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]
     gtx = [make_record(model=m, device="gtx960", scale=1.0, device_name="gtx960") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]

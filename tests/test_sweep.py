@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from trtbench.analysis import sweep as sweeps
 from trtbench.errors import TrtbenchError
+from trtbench.sweep import plan as sweep_plan
+from trtbench.sweep import run as sweep_run
 from trtbench.sweep.file import load_sweep, parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,18 +23,18 @@ STUDY = REPO / "models" / "study.toml"
 
 def test_plan_expands_every_point_of_the_selected_groups():
     sweep = load_sweep(STUDY)
-    plan = sweeps.plan_sweep(sweep)
+    plan = sweep_plan.plan_sweep(sweep)
     assert len(plan.points) == 140 and len({p.key for p in plan.points}) == 140
-    only = sweeps.plan_sweep(sweep, groups=["fc-neurons", "conv-depth"])
+    only = sweep_plan.plan_sweep(sweep, groups=["fc-neurons", "conv-depth"])
     assert Counter(p.group for p in only.points) == {"fc-neurons": 25, "conv-depth": 25}
     with pytest.raises(TrtbenchError) as err:
-        sweeps.plan_sweep(sweep, groups=["nope"])
+        sweep_plan.plan_sweep(sweep, groups=["nope"])
     assert "fc-batch" in str(err.value)
 
 
 def test_interleave_spreads_every_group_evenly():
     points = load_sweep(STUDY).points
-    ordered = sweeps.order_points(points, "interleave")
+    ordered = sweep_plan.order_points(points, "interleave")
     assert sorted(p.key for p in ordered) == sorted(p.key for p in points)
     n = len(ordered)
     sizes = Counter(p.group for p in points)
@@ -46,32 +47,32 @@ def test_interleave_spreads_every_group_evenly():
     for group in sizes:
         assert [p.key for p in ordered if p.group == group] == [p.key for p in points if p.group == group]
     # the file order, by contrast, runs group after group
-    assert [p.group for p in sweeps.order_points(points, "file")][:45] == ["fc-batch"] * 45
+    assert [p.group for p in sweep_plan.order_points(points, "file")][:45] == ["fc-batch"] * 45
 
 
 def test_random_order_is_a_reproducible_permutation():
     points = load_sweep(STUDY).points
-    a = sweeps.order_points(points, "random", seed=3)
-    assert [p.key for p in a] == [p.key for p in sweeps.order_points(points, "random", seed=3)]
+    a = sweep_plan.order_points(points, "random", seed=3)
+    assert [p.key for p in a] == [p.key for p in sweep_plan.order_points(points, "random", seed=3)]
     assert [p.key for p in a] != [p.key for p in points]
     assert sorted(p.key for p in a) == sorted(p.key for p in points)
     with pytest.raises(TrtbenchError):
-        sweeps.order_points(points, "sideways")
+        sweep_plan.order_points(points, "sideways")
 
 
 def test_work_is_bounded_for_heavy_points_and_generous_for_light_ones():
     sweep = load_sweep(STUDY)
     by_key = {p.key: p for p in sweep.points}
-    light = sweeps.work_for(by_key["fc-batch/c1d20-f1n1024@16"])
-    heavy = sweeps.work_for(by_key["conv-depth/c5d80-f1n1024@1024"])
-    assert light.iterations == sweeps.MAX_ITERATIONS and light.loops == 3
-    assert heavy.iterations == sweeps.MIN_ITERATIONS and heavy.loops == sweeps.MIN_LOOPS and heavy.warmup == 1
+    light = sweep_plan.work_for(by_key["fc-batch/c1d20-f1n1024@16"])
+    heavy = sweep_plan.work_for(by_key["conv-depth/c5d80-f1n1024@1024"])
+    assert light.iterations == sweep_plan.MAX_ITERATIONS and light.loops == 3
+    assert heavy.iterations == sweep_plan.MIN_ITERATIONS and heavy.loops == sweep_plan.MIN_LOOPS and heavy.warmup == 1
     for p in sweep.points:
-        w = sweeps.work_for(p)
+        w = sweep_plan.work_for(p)
         timed_gflop = p.spec.flops * p.batch * w.iterations * w.loops / 1e9
-        assert timed_gflop <= sweeps.GFLOP_PER_POINT or w.iterations == sweeps.MIN_ITERATIONS
-        assert w.iterations * p.batch <= max(sweeps.TILES_PER_LOOP, sweeps.MIN_ITERATIONS * p.batch)
-    assert sweeps.work_for(by_key["conv-depth/c5d80-f1n1024@1024"], iterations=7, loops=1) .iterations == 7
+        assert timed_gflop <= sweep_plan.GFLOP_PER_POINT or w.iterations == sweep_plan.MIN_ITERATIONS
+        assert w.iterations * p.batch <= max(sweep_plan.TILES_PER_LOOP, sweep_plan.MIN_ITERATIONS * p.batch)
+    assert sweep_plan.work_for(by_key["conv-depth/c5d80-f1n1024@1024"], iterations=7, loops=1) .iterations == 7
 
 
 class FakeSession:
@@ -84,7 +85,7 @@ class FakeSession:
 
 def test_session_cache_reuses_and_evicts_least_recently_used():
     log = []
-    cache = sweeps.SessionCache(lambda spec: FakeSession(spec.name, log), size=2)
+    cache = sweep_run.SessionCache(lambda spec: FakeSession(spec.name, log), size=2)
     specs = {p.spec.name: p.spec for p in load_sweep(STUDY).points}
     a, b, c = (specs[n] for n in ("c1d20-f1n1024", "c2d20-f1n1024", "c3d20-f1n1024"))
     assert cache.get(a) is cache.get(a)
@@ -97,10 +98,10 @@ def test_session_cache_reuses_and_evicts_least_recently_used():
 
 
 def test_run_points_skips_done_points_and_reports_progress():
-    plan = sweeps.plan_sweep(load_sweep(STUDY), groups=["conv-depth"], order="file")
+    plan = sweep_plan.plan_sweep(load_sweep(STUDY), groups=["conv-depth"], order="file")
     done = {p.key for p in plan.points[:10]}
     saved, seen = [], []
-    outcome = sweeps.run_points(plan, "r1", done, lambda p, w: [p.key], lambda p, recs: saved.append(recs[0]),
+    outcome = sweep_run.run_points(plan, "r1", done, lambda p, w: [p.key], lambda p, recs: saved.append(recs[0]),
                                 lambda i, n, p, s: seen.append((i, n)))
     assert saved == [p.key for p in plan.points[10:]]
     assert sorted(outcome.skipped) == sorted(done)
@@ -116,11 +117,11 @@ def test_train_rows_train_each_network_once_and_survive_a_restart(tmp_path):
 
     path = tmp_path / "train.json"
     points = load_sweep(STUDY).points
-    rows = sweeps.TrainRows(path, sweep_run="r1", train=fake_train)
+    rows = sweep_run.TrainRows(path, sweep_run="r1", train=fake_train)
     for p in points[:20]:
         rows.ensure(p.spec)
     assert calls == list(dict.fromkeys(p.spec.name for p in points[:20]))
-    again = sweeps.TrainRows(path, sweep_run="r1", train=fake_train)
+    again = sweep_run.TrainRows(path, sweep_run="r1", train=fake_train)
     for p in points[:20]:
         again.ensure(p.spec)
     assert len(calls) == len(set(calls))  # nothing trained twice
@@ -132,7 +133,8 @@ def test_train_rows_train_each_network_once_and_survive_a_restart(tmp_path):
 SCRIPT = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    from trtbench.analysis import sweep as sweeps
+    from trtbench.sweep import plan as sweep_plan
+    from trtbench.sweep import run as sweep_run
     from trtbench.results.record import RunRecord
     from trtbench.results.store import Store
     from trtbench.sweep.file import parse_sweep
@@ -140,8 +142,8 @@ SCRIPT = textwrap.dedent('''
     table = {"kind": "sweep", "name": "tiny", "group": [
         {"name": "a", "fc_layers": [1, 2, 3], "batch": [16, 32]},
         {"name": "b", "conv_layers": [1, 2], "batch": [16, 32]}]}
-    plan = sweeps.plan_sweep(parse_sweep(table, "tiny.toml"))
-    config = sweeps.config_tag("fake", "cpu", "fp32")
+    plan = sweep_plan.plan_sweep(parse_sweep(table, "tiny.toml"))
+    config = sweep_plan.config_tag("fake", "cpu", "fp32")
 
     def measure(point, work):
         time.sleep(0.12)
@@ -152,11 +154,11 @@ SCRIPT = textwrap.dedent('''
 
     with Store(Path(sys.argv[1])) as store:
         keys = [p.key for p in plan.points]
-        run_id = sweeps.latest_unfinished_run(store, "tiny", config, keys) or sweeps.new_run_id()
+        run_id = sweep_run.latest_unfinished_run(store, "tiny", config, keys) or sweep_run.new_run_id()
         print("run", run_id, flush=True)
-        done = sweeps.done_points(store, "tiny", run_id)
-        save = sweeps.store_saver(store, {"sweep": "tiny", "sweep_run": run_id, "sweep_config": config})
-        sweeps.run_points(plan, run_id, done, measure, save,
+        done = sweep_run.done_points(store, "tiny", run_id)
+        save = sweep_run.store_saver(store, {"sweep": "tiny", "sweep_run": run_id, "sweep_config": config})
+        sweep_run.run_points(plan, run_id, done, measure, save,
                           lambda i, n, p, s: print("saved", p.key, flush=True))
 ''')
 
@@ -193,7 +195,7 @@ def test_a_sweep_killed_with_sigkill_resumes_with_every_point_exactly_once(tmp_p
         records = store.find(tags={"sweep": "tiny"})
         keys = Counter(store.tags(r.run_id)["point"] for r in records)
         assert store.tag_values("sweep_run", sweep="tiny") == {run_line[1]}
-    plan = sweeps.plan_sweep(parse_sweep({"kind": "sweep", "name": "tiny", "group": [
+    plan = sweep_plan.plan_sweep(parse_sweep({"kind": "sweep", "name": "tiny", "group": [
         {"name": "a", "fc_layers": [1, 2, 3], "batch": [16, 32]},
         {"name": "b", "conv_layers": [1, 2], "batch": [16, 32]}]}, "tiny.toml"))
     assert keys == Counter({p.key: 1 for p in plan.points})

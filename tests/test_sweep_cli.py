@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from trtbench.analysis import costmodel
-from trtbench.analysis import sweep as sweeps
+from trtbench.analysis import sweep as sweep_analysis
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
+from trtbench.sweep import plan as sweep_plan
+from trtbench.sweep import run as sweep_run
 from trtbench.sweep.file import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,9 +37,9 @@ def fake_record(point, device_name: str, speed: float, rng) -> RunRecord:
 def fill(db: Path, device_name: str, speed: float, run_id: str, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     sweep = load_sweep(STUDY)
-    config = sweeps.config_tag("onnxruntime", "cpu", "fp32")
+    config = sweep_plan.config_tag("onnxruntime", "cpu", "fp32")
     with Store(db) as store:
-        save = sweeps.store_saver(store, {"sweep": sweep.name, "sweep_run": run_id, "sweep_config": config})
+        save = sweep_run.store_saver(store, {"sweep": sweep.name, "sweep_run": run_id, "sweep_config": config})
         for p in sweep.points:
             save(p, [fake_record(p, device_name, speed, rng)])
 
@@ -128,7 +130,7 @@ def test_plot_speedup_between_two_sweep_runs_and_a_drift_series(cli, study_db, t
     assert Path(json.loads(out.stdout)[0]).name.startswith("speedup-")
     a = [r for r in Store(study_db).__enter__().find(tags={"sweep_run": "20261122T000000-aaaaaa"})]
     b = [r for r in Store(study_db).__enter__().find(tags={"sweep_run": "20261122T010000-bbbbbb"})]
-    per_cat, total, matched = sweeps.speedups(a, b)
+    per_cat, total, matched = sweep_analysis.speedups(a, b)
     assert matched == len({(p.spec.name, p.batch) for p in load_sweep(STUDY).points}) and total == pytest.approx(4.0, rel=0.05)
     assert per_cat["conv"] == pytest.approx(total, rel=1e-9)  # same category shares on both sides
     series = tmp_path / "series.json"

@@ -18,7 +18,7 @@ import os
 import platform
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -29,7 +29,6 @@ from trtbench import __version__
 from trtbench.errors import TrtbenchError
 from trtbench.models.mnist import MnistData, Normalisation, load_mnist, normalise
 from trtbench.models.netspec import NetSpec
-from trtbench.study.findings import STUDY_TABLE2 as _STUDY
 
 RECORD_KIND = "trtbench-training"
 RECORD_SCHEMA_VERSION = 1
@@ -291,30 +290,3 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-@dataclass(frozen=True)
-class Table2Row:
-    """One row in the shape of the study's Table 2."""
-
-    network: str
-    seconds: Dict[str, Optional[float]] = field(default_factory=dict)  # "90" -> s (None: not reached)
-    test_accuracy: Optional[float] = None
-    source: str = "trtbench"
-
-
-# The study's Table 2 (GTX 960, Theano 0.8), for a reference row beside a measured one.
-STUDY_TABLE2: Dict[str, Dict[str, float]] = {
-    name: {f"{target:g}": seconds for target, seconds in row["seconds"].items()}
-    for name, row in _STUDY.items()
-}
-
-
-def table2_rows(record: Dict[str, Any]) -> List[Table2Row]:
-    """The measured row for a training record, and the study's row when the network is in Table 2.
-
-    The study did not state its neuron count; 1024 is assumed (see models/study.toml).
-    """
-    name = record["spec"]["name"]
-    rows = [Table2Row(name, dict(record["times_to_accuracy"]), record.get("test_accuracy"))]
-    if name in STUDY_TABLE2:
-        rows.append(Table2Row(name, dict(STUDY_TABLE2[name]), None, "study (GTX 960, Theano)"))
-    return rows

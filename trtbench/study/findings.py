@@ -19,13 +19,6 @@ PARTLY = "partly holds"
 DOES_NOT_HOLD = "does not hold"
 UNTESTED = "not tested"
 
-# The study's Table 2 (GTX 960, Theano): tiles/ms and seconds to 90/95/97 % accuracy.
-STUDY_TABLE2: Dict[str, Dict[str, Any]] = {
-    "c5d20-f1n1024": {"tiles_per_ms": 33.6, "seconds": {90: 48.9, 95: 119.9, 97: 256.3}},
-    "c1d20-f5n1024": {"tiles_per_ms": 148.6, "seconds": {90: 63.8, 95: 139.6, 97: 260.4}},
-    "c3d20-f3n1024": {"tiles_per_ms": 42.0, "seconds": {90: 35.1, 95: 96.7, 97: 183.5}},
-}
-
 
 @dataclass
 class Finding:

@@ -7,7 +7,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from trtbench.categories import CATEGORIES
 from trtbench.render.console import fmt
 from trtbench.results.record import RunRecord
-from trtbench.study.findings import STUDY_TABLE2, Finding
+from trtbench.study.findings import Finding
+from trtbench.study.table2 import STUDY_TABLE2
 
 
 @dataclass

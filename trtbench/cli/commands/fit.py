@@ -50,8 +50,8 @@ def sweep_name(text: str) -> str:
 def load_records(args: argparse.Namespace) -> List[Any]:
     """The records the options select: a sweep's saved points, named runs (ids or JSON files), or
     every run in the database; then narrowed by --backend and --device-name."""
-    from trtbench.analysis import sweep as sweeps
     from trtbench.results.runref import load_runs, open_existing
+    from trtbench.sweep import results as sweep_results
 
     db = args.db or env.db_path()
     if args.runs:
@@ -62,9 +62,9 @@ def load_records(args: argparse.Namespace) -> List[Any]:
                 name = sweep_name(args.sweep)
                 run_id = args.sweep_run
                 if run_id == "latest":
-                    run_id = sweeps.latest_run(sweeps.sweep_results(store, name, backend=args.backend,
+                    run_id = sweep_results.latest_run(sweep_results.sweep_results(store, name, backend=args.backend,
                                                                     device_name=args.device_name))
-                results = sweeps.sweep_results(store, name, run_id, backend=args.backend, device_name=args.device_name)
+                results = sweep_results.sweep_results(store, name, run_id, backend=args.backend, device_name=args.device_name)
                 records = [r.record for r in results]
             else:
                 records = store.find(backend=args.backend, device_name=args.device_name)

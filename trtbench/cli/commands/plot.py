@@ -50,17 +50,17 @@ def _sweep(text: str) -> Any:
 
 
 def _sweep_results(args: argparse.Namespace, run: Any = None) -> Tuple[Any, List[Any]]:
-    from trtbench.analysis import sweep as sweeps
     from trtbench.results.runref import open_existing
+    from trtbench.sweep import results as sweep_results
 
     if not args.sweep:
         raise TrtbenchError(f"plot {args.kind} needs --sweep NAME", hint="e.g. --sweep study-2016")
     sweep = _sweep(args.sweep)
     with open_existing(args.db or env.db_path()) as store:
         if run == "latest":
-            run = sweeps.latest_run(sweeps.sweep_results(store, sweep.name, backend=args.backend,
+            run = sweep_results.latest_run(sweep_results.sweep_results(store, sweep.name, backend=args.backend,
                                                          device_name=args.device_name))
-        results = sweeps.sweep_results(store, sweep.name, run, backend=args.backend, device_name=args.device_name)
+        results = sweep_results.sweep_results(store, sweep.name, run, backend=args.backend, device_name=args.device_name)
     return sweep, results
 
 
@@ -72,14 +72,14 @@ def _subtitle(records: Sequence[Any]) -> str:
 # ---- figures ---------------------------------------------------------------------------------
 
 def sweep_figures(args: argparse.Namespace) -> List[Path]:
-    from trtbench.analysis import sweep as sweeps
+    from trtbench.analysis import sweep as sweep_analysis
     from trtbench.render import plots
 
     run = args.sweep_run[0] if args.sweep_run else None
     sweep, results = _sweep_results(args, run)
     sub = _subtitle([r.record for r in results])
     written = []
-    for gs in sweeps.group_series(sweep, results):
+    for gs in sweep_analysis.group_series(sweep, results):
         written.append(plots.throughput_lines(gs.points, gs.x, gs.series, gs.title,
                                               args.out / f"{plots.safe_name(sweep.name)}-{gs.group}.png", sub))
     if not written:
@@ -138,7 +138,7 @@ def _spec_order(name: str) -> Tuple[Any, ...]:
 
 
 def speedup_figure(args: argparse.Namespace) -> List[Path]:
-    from trtbench.analysis import sweep as sweeps
+    from trtbench.analysis import sweep as sweep_analysis
     from trtbench.render import plots
     from trtbench.results.runref import load_runs
 
@@ -153,7 +153,7 @@ def speedup_figure(args: argparse.Namespace) -> List[Path]:
         names = args.sweep_run
     else:
         raise TrtbenchError("plot speedup needs two sides: --runs A B, or --sweep NAME --sweep-run RUN_A RUN_B")
-    speed, overall, matched = sweeps.speedups(a, b)
+    speed, overall, matched = sweep_analysis.speedups(a, b)
     title = (f"speedup of B over A, {matched} matched (network, batch) points\n"
              + f"A = {names[0]}: {_subtitle(a)}"[:90] + "\n" + f"B = {names[1]}: {_subtitle(b)}"[:90])
     out = args.out / f"speedup-{plots.safe_name(str(names[0]))[:24]}-{plots.safe_name(str(names[1]))[:24]}.png"

@@ -95,7 +95,7 @@ def run_steps(steps: List[Any], out: Path) -> List[str]:
 
 
 def write_report(args: argparse.Namespace, commands: List[str]) -> Path:
-    from trtbench.study import plan as study
+    from trtbench.study import collect as study
     from trtbench.study.report import StudyContext, render_study_report
 
     results = study.collect(args.out)

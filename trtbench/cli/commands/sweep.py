@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from trtbench import env
-from trtbench.analysis import sweep as sweeps
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
+from trtbench.sweep import plan as sweep_plan
+from trtbench.sweep import run as sweep_run
 from trtbench.sweep.file import SweepPoint, load_sweep
 
 NAME = "sweep"
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed iterations per loop (default: about 16k tiles a loop, bounded per point)")
     parser.add_argument("--loops", type=int, default=None, help="timed loops per point (default: 3, 2 for heavy points)")
     parser.add_argument("--groups", default=None, help="comma-separated group names to run (default: all)")
-    parser.add_argument("--order", default="interleave", choices=sweeps.ORDERS,
+    parser.add_argument("--order", default="interleave", choices=sweep_plan.ORDERS,
                         help="point order: groups spread evenly (interleave, default), shuffled (random), as written (file)")
     parser.add_argument("--seed", type=int, default=None, help="seed for --order random")
     parser.add_argument("--sessions", type=int, default=4, help="loaded networks kept for reuse across batches (default: 4)")
@@ -55,7 +56,7 @@ def _groups(text: Optional[str]) -> Optional[List[str]]:
     return [g.strip() for g in text.split(",") if g.strip()] if text else None
 
 
-def _plan_table(plan: sweeps.SweepPlan, done: set) -> Any:
+def _plan_table(plan: sweep_plan.SweepPlan, done: set) -> Any:
     t = console.table(f"Sweep {plan.sweep.name}: {len(plan.points)} points, order {plan.order}",
                       ["#", "point", "iterations", "loops", "warm-up", "profiled", "GFLOP", "done"],
                       right=["#", "iterations", "loops", "warm-up", "profiled", "GFLOP"])
@@ -89,7 +90,7 @@ def _loader(args: argparse.Namespace) -> Any:
     return load
 
 
-def _work_weight(point: SweepPoint, work: sweeps.Work) -> float:
+def _work_weight(point: SweepPoint, work: sweep_plan.Work) -> float:
     """Progress units for a point: its inferences (timed + ~3 warm-up/profiling) in GFLOP, plus a
     fixed cost for loading, so the ETA follows the work rather than the point count."""
     return point.spec.flops * point.batch * work.inferences() / 1e9 + 2.0
@@ -97,38 +98,38 @@ def _work_weight(point: SweepPoint, work: sweeps.Work) -> float:
 
 def _resolve_run(args: argparse.Namespace, store: Any, sweep_name: str, config: str, keys: List[str]) -> str:
     if args.resume:
-        known = sweeps.run_ids(store, sweep_name)
+        known = sweep_run.run_ids(store, sweep_name)
         if args.resume not in known:
             raise TrtbenchError(f"sweep {sweep_name} has no run {args.resume} in {store.path}",
                                 hint=f"runs: {', '.join(known) or 'none'}; or start one with --new")
-        if args.resume not in sweeps.run_ids(store, sweep_name, config):
+        if args.resume not in sweep_run.run_ids(store, sweep_name, config):
             configs = store.tag_values("sweep_config", sweep=sweep_name, sweep_run=args.resume)
             raise TrtbenchError(f"sweep run {args.resume} ran on {', '.join(sorted(configs))}, not {config}",
                                 hint="give the same --backend/--device/--precision/--threads, or start one with --new")
         return str(args.resume)
     if not args.new:
-        found = sweeps.latest_unfinished_run(store, sweep_name, config, keys)
+        found = sweep_run.latest_unfinished_run(store, sweep_name, config, keys)
         if found:
             return found
-    return sweeps.new_run_id()
+    return sweep_run.new_run_id()
 
 
 def run(args: argparse.Namespace) -> int:
     from trtbench.results.store import Store
 
     sweep = load_sweep(Path(args.sweep_file))
-    plan = sweeps.plan_sweep(sweep, _groups(args.groups), args.order, args.seed, args.iterations, args.loops)
+    plan = sweep_plan.plan_sweep(sweep, _groups(args.groups), args.order, args.seed, args.iterations, args.loops)
     db = args.db or env.db_path()
-    config = sweeps.config_tag(args.backend, args.device, args.precision, args.threads)
+    config = sweep_plan.config_tag(args.backend, args.device, args.precision, args.threads)
     keys = [p.key for p in plan.points]
     if args.dry_run:
         done: set = set()
         run_id = "(new)"
         if db.is_file():
             with Store(db) as store:
-                found = args.resume or (None if args.new else sweeps.latest_unfinished_run(store, sweep.name, config, keys))
+                found = args.resume or (None if args.new else sweep_run.latest_unfinished_run(store, sweep.name, config, keys))
                 if found:
-                    run_id, done = found, sweeps.done_points(store, sweep.name, found)
+                    run_id, done = found, sweep_run.done_points(store, sweep.name, found)
         console.stdout().print(_plan_table(plan, done))
         console.info(f"sweep run {run_id}: {len(done & set(keys))} of {len(keys)} points done; "
                      f"work {plan.total_gflop:,.0f} GFLOP on {config}")
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     with Store(db) as store:
         run_id = _resolve_run(args, store, sweep.name, config, keys)
-        done = sweeps.done_points(store, sweep.name, run_id)
+        done = sweep_run.done_points(store, sweep.name, run_id)
         resumed = bool(done & set(keys))
         console.info(f"sweep {sweep.name} run {run_id} on {config}: "
                      + (f"resuming, {len(done & set(keys))} of {len(keys)} points already done" if resumed
@@ -164,13 +165,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepPlan, run_id: str, done: set,
-                       tags: Dict[str, str], train_rows: Any) -> Tuple[sweeps.SweepOutcome, int]:
+def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweep_plan.SweepPlan, run_id: str, done: set,
+                       tags: Dict[str, str], train_rows: Any) -> Tuple[sweep_run.SweepOutcome, int]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from trtbench.measure.method import measure
 
-    cache = sweeps.SessionCache(_loader(args), size=args.sessions)
+    cache = sweep_run.SessionCache(_loader(args), size=args.sessions)
     weights = {p.key: _work_weight(p, plan.work[p.key]) for p in plan.points}
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[points]}"),
                         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -180,7 +181,7 @@ def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepP
     task = progress.add_task("sweep", total=total, completed=int(already),
                              points=f"{len(done & set(weights))}/{len(plan.points)}")
 
-    def measure_point(point: SweepPoint, work: sweeps.Work) -> List[Any]:
+    def measure_point(point: SweepPoint, work: sweep_plan.Work) -> List[Any]:
         progress.update(task, description=point.key)
         if train_rows is not None:
             train_rows.ensure(point.spec)
@@ -199,7 +200,7 @@ def _run_with_progress(args: argparse.Namespace, store: Any, plan: sweeps.SweepP
 
     try:
         with progress:
-            outcome = sweeps.run_points(plan, run_id, done, measure_point, sweeps.store_saver(store, tags), advance)
+            outcome = sweep_run.run_points(plan, run_id, done, measure_point, sweep_run.store_saver(store, tags), advance)
         return outcome, cache.loads
     finally:
         cache.close()
@@ -209,5 +210,5 @@ def _train_setup(args: argparse.Namespace, db: Path, sweep_name: str, run_id: st
     if not args.train:
         return None
     path = args.train_json or db.with_name(f"{db.stem}.{sweep_name}-train.json")
-    return sweeps.TrainRows(path, data_dir=args.data_dir or env.data_dir(), epochs=args.epochs, sweep_run=run_id,
+    return sweep_run.TrainRows(path, data_dir=args.data_dir or env.data_dir(), epochs=args.epochs, sweep_run=run_id,
                             limit=args.train_limit)
