@@ -10,6 +10,7 @@ from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 
 from trtbench.analysis.compare import compare, compare_runs, pair_runs
 from trtbench.errors import TrtbenchError
+from trtbench.results.record import Host
 
 
 def _study_pair():
@@ -93,7 +94,7 @@ def test_prediction_from_target_peaks(monkeypatch) -> None:
     a.precision = "fp16"
     assert compare(a, b).prediction.compute == pytest.approx(2.41 / 1.022)
     # the host's target wins over the device name
-    a.device, a.host = "cuda", {"target": "tx1"}
+    a.device, a.host = "cuda", Host(target="tx1")
     assert compare(a, b).prediction is not None
 
 

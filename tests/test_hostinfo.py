@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import JETSON_FIXTURES
 
-from trtbench.device.host import (
-    HostInfo,
-    detect_host,
-    host_matches,
-    matching_targets,
-    parse_l4t_core,
-    parse_nv_tegra_release,
-    parse_nvidia_smi,
-)
+from trtbench.device.host import HostInfo, detect_host, host_matches, matching_targets, parse_nvidia_smi
+from trtbench.device.jetson import parse_l4t_core, parse_nv_tegra_release
 from trtbench.device.targets import get_target, load_targets
 
 RELEASES = sorted(p for p in (JETSON_FIXTURES / "nv_tegra_release").glob("*nv_tegra_release*"))

@@ -65,14 +65,15 @@ def test_timing_statistics_follow_equation_12() -> None:
     assert record.end_to_end_ms == pytest.approx(40.0 / 4)  # median loop / iterations
     assert record.tiles_per_ms == pytest.approx(64 * 4 / 40.0)
     assert record.warmup == 2
-    assert record.validity["cold_ms"] == 50.0
+    assert record.validity.cold_ms == 50.0
     assert session.profiled == [7]
     # layers: 10 ms in all against 10 ms end to end
     assert record.overhead == pytest.approx(0.0)
     assert record.categories == {"conv": 6.0, "pool": 1.0, "fc": 2.5, "other": 0.5}
     assert [l.percent for l in record.layers] == pytest.approx([60.0, 10.0, 25.0, 5.0])
     assert record.backend_version == "9.9" and record.device_name == "Fake CPU"
-    assert record.host["session"] == {"threads": 2}
+    assert record.session == {"threads": 2}
+    assert record.host.cpu and record.host.trtbench  # the device fingerprint
     assert record.model["sha256"] == "ab"
     assert any("Mystery" in note for note in record.notes)
 
@@ -81,10 +82,10 @@ def test_overhead_is_relative_to_the_unprofiled_time() -> None:
     session = ScriptedSession(warm=[], timed=[8.0] * 6, layers=LAYERS)  # e2e 8 ms, layers 10 ms
     record = measure(session, MODEL, batch=8, iterations=2, loops=3, warmup=0)
     assert record.overhead == pytest.approx((10.0 - 8.0) / 8.0)
-    assert record.warmup == 0 and "cold_ms" not in record.validity
-    names = {c["name"]: c["status"] for c in record.validity["checks"]}
+    assert record.warmup == 0 and record.validity.cold_ms is None
+    names = {c.name: c.status for c in record.validity.checks}
     assert names["profiler_overhead"] == "warn"
-    assert record.validity["verdict"] == "WARN"
+    assert record.validity.verdict == "WARN"
 
 
 def test_no_profile_leaves_layers_empty() -> None:
@@ -123,7 +124,7 @@ class ThrottlingSource:
         return {"source": "nvml", "name": "Fake GPU"}
 
     def sample(self) -> Dict[str, float]:
-        from trtbench.telemetry.nvml import THERMAL_MASK
+        from trtbench.device.nvml import THERMAL_MASK
 
         return {"sm_mhz": 1500, "gpu_pct": 100, "temp_c": 90, "reasons": THERMAL_MASK}
 
@@ -136,14 +137,14 @@ def test_telemetry_during_the_timing_pass_reaches_record_and_verdict() -> None:
     session = ScriptedSession(warm=[50.0], timed=[2.0] * 20, layers=LAYERS)
     record = measure(session, MODEL, 16, iterations=10, loops=2, warmup=1, telemetry=source)
     assert source.closed
-    assert record.telemetry["source"] == "nvml" and record.telemetry["samples"]
-    checks = {c["name"]: c["status"] for c in record.validity["checks"]}
+    assert record.telemetry.source == "nvml" and record.telemetry.samples
+    checks = {c.name: c.status for c in record.validity.checks}
     assert checks["throttling"] == "invalid"
-    assert record.validity["verdict"] == "INVALID"
+    assert record.validity.verdict == "INVALID"
 
 
 def test_no_telemetry_on_a_plain_cpu() -> None:
     session = ScriptedSession(warm=[50.0], timed=[2.0] * 20, layers=LAYERS)
     record = measure(session, MODEL, 16, iterations=10, loops=2, warmup=1)
-    assert record.telemetry == {}
-    assert "throttling" not in {c["name"] for c in record.validity["checks"]}
+    assert record.telemetry is None
+    assert "throttling" not in {c.name for c in record.validity.checks}

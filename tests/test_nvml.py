@@ -8,9 +8,9 @@ from typing import Any, List
 
 import pytest
 
-from trtbench import telemetry
-from trtbench.telemetry import nvml
-from trtbench.telemetry.sampler import Sampler
+from trtbench.device import nvml
+from trtbench.measure import telemetry
+from trtbench.measure.sampler import Sampler
 
 
 def test_decode_reasons() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import JETSON_FIXTURES
 
-from trtbench.telemetry import tegrastats
+from trtbench.device import tegrastats
 
 TEGRA = JETSON_FIXTURES / "tegrastats"
 FILES = sorted(TEGRA.glob("*.txt")) if TEGRA.is_dir() else []

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import JETSON_FIXTURES
 
-from trtbench import telemetry
-from trtbench.telemetry import jetson
+from trtbench.device import jetson_power as jetson
+from trtbench.measure import telemetry
 
 CLOCKS = JETSON_FIXTURES / "jetson_clocks"
 NVPMODEL = JETSON_FIXTURES / "nvpmodel"
@@ -125,7 +125,7 @@ def test_power_cap_is_a_warning_not_invalid() -> None:
 
 @needs_fixtures
 def test_checks_on_jetson_samples_and_clock_state() -> None:
-    from trtbench.telemetry import tegrastats
+    from trtbench.device import tegrastats
 
     samples = tegrastats.parse_file(_one(TEGRA, "gustavz"))  # GR3D 140 -> 1300 -> 1032 MHz
     unpinned = jetson.parse_jetson_clocks(_one(CLOCKS, "Nano-MAXN-jetson_clocks-show-unlocked").read_text())

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from trtbench.measure.validity import CHECKS, Check, evaluate, median_ci
+from trtbench.measure.validity import CHECKS, evaluate, median_ci
+from trtbench.results.record import Check, Validity
 from trtbench.results.record import RunRecord
 
 
@@ -21,7 +22,7 @@ def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:
 
 
 def by_name(result):
-    return {c["name"]: c for c in result["checks"]}
+    return {c.name: c for c in result.checks}
 
 
 def steady(n=60, jitter=0.002):
@@ -31,41 +32,41 @@ def steady(n=60, jitter=0.002):
 
 def test_a_steady_run_is_valid() -> None:
     result = evaluate(record([steady()[:20], steady()[20:40], steady()[40:]], overhead=0.05))
-    assert result["verdict"] == "VALID"
-    assert all(c["status"] == "ok" for c in result["checks"])
+    assert result.verdict == "VALID"
+    assert all(c.status == "ok" for c in result.checks)
     assert set(by_name(result)) <= set(CHECKS)
 
 
 def test_noisy_run_warns_and_names_the_flags() -> None:
     times = [10.0, 14.0] * 30
     check = by_name(evaluate(record(times)))["spread"]
-    assert check["status"] == "warn"
-    assert "--iterations" in check["fix"] and "--loops" in check["fix"]
+    assert check.status == "warn"
+    assert "--iterations" in check.fix and "--loops" in check.fix
 
 
 def test_wildly_spread_run_is_invalid() -> None:
-    assert evaluate(record([1.0, 30.0] * 20))["verdict"] == "INVALID"
+    assert evaluate(record([1.0, 30.0] * 20)).verdict == "INVALID"
 
 
 def test_slow_first_iteration_asks_for_more_warm_up() -> None:
     times = steady()
     times[0] = 30.0
     check = by_name(evaluate(record(times, warmup=4)))["first_iteration"]
-    assert check["status"] == "warn" and "--warmup" in check["fix"] and "4" in check["fix"]
+    assert check.status == "warn" and "--warmup" in check.fix and "4" in check.fix
     no_warmup = by_name(evaluate(record(times, warmup=0)))["first_iteration"]
-    assert "--warmup" in no_warmup["fix"]
+    assert "--warmup" in no_warmup.fix
 
 
 @pytest.mark.parametrize("overhead", [0.4, -0.3])
 def test_profiler_overhead_beyond_15_percent_warns(overhead: float) -> None:
     check = by_name(evaluate(record(steady(), overhead=overhead)))["profiler_overhead"]
-    assert check["status"] == "warn" and "--profile-iterations" in check["fix"]
-    assert f"{abs(overhead):.0%}" in check["message"]
+    assert check.status == "warn" and "--profile-iterations" in check.fix
+    assert f"{abs(overhead):.0%}" in check.message
 
 
 def test_too_few_iterations() -> None:
     check = by_name(evaluate(record([10.0, 10.1, 9.9])))["too_few_iterations"]
-    assert check["status"] == "warn" and "--iterations" in check["fix"]
+    assert check.status == "warn" and "--iterations" in check.fix
 
 
 def test_median_ci_uses_order_statistics() -> None:
@@ -78,9 +79,9 @@ def test_median_ci_uses_order_statistics() -> None:
 
 def test_extra_checks_decide_the_verdict_and_cold_start_is_carried() -> None:
     rec = record(steady())
-    rec.validity = {"cold_ms": 123.0}
+    rec.validity = Validity(cold_ms=123.0)
     result = evaluate(rec, extra=[Check("throttling", "invalid", "GPU throttled", "cool it")])
-    assert result["verdict"] == "INVALID"
-    assert result["cold_ms"] == 123.0
-    assert by_name(result)["cold_start"]["status"] == "ok"
-    assert by_name(result)["throttling"]["fix"] == "cool it"
+    assert result.verdict == "INVALID"
+    assert result.cold_ms == 123.0
+    assert by_name(result)["cold_start"].status == "ok"
+    assert by_name(result)["throttling"].fix == "cool it"

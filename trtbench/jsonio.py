@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from trtbench.errors import TrtbenchError
 
@@ -41,7 +41,7 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def dumps(payload: Any, indent: int = 2) -> str:
+def dumps(payload: Any, indent: Optional[int] = 2) -> str:
     """Strict JSON text (no NaN), ending without a newline."""
     return json.dumps(plain(payload), indent=indent, allow_nan=False)
 
@@ -66,7 +66,7 @@ def write_text(text: str, dest: Dest, what: str = "--json") -> None:
         raise TrtbenchError(f"cannot write {path}: {exc.strerror or exc}", hint=f"give another path to {what}") from None
 
 
-def write_json(payload: Any, dest: Dest, what: str = "--json", indent: int = 2) -> None:
+def write_json(payload: Any, dest: Dest, what: str = "--json", indent: Optional[int] = 2) -> None:
     """`payload` as JSON to the file `dest` (atomically) or to stdout for ``-``."""
     write_text(dumps(payload, indent=indent), dest, what)
 

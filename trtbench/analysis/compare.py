@@ -226,7 +226,7 @@ def _target_of(record: RunRecord) -> Any:
         targets = importlib.import_module("trtbench.device.targets")  # optional: compare works without it
     except ImportError:
         return None
-    for name in (record.host.get("target"), record.device):
+    for name in (record.host.target, record.device):
         if not name:
             continue
         try:

@@ -1,4 +1,7 @@
-"""What machine is this: Jetson module and L4T release, GPU name and compute capability, TensorRT.
+"""What machine is this: CPU, Jetson module and L4T release, GPU, driver and compute capability, TensorRT.
+
+One probe serves every purpose: `detect_host` for `trtbench build` and `trtbench targets host`,
+and `fingerprint` (the same probe without the slow tools, once per process) for every run record.
 
 Engines are built for one GPU and one TensorRT release, so `trtbench build --target` compares
 this host with the target profile (`host_matches`). Jetson facts come from files under a root
@@ -9,97 +12,31 @@ torch is installed (not on a Jetson, whose device tree already gives the compute
 """
 from __future__ import annotations
 
+import functools
+import os
 import platform
 import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from trtbench.device.jetson import SOC_COMPUTE_CAPABILITY, L4TRelease, parse_nv_tegra_release
 from trtbench.device.targets import Target
-
-# SoC (device-tree "compatible") -> CUDA compute capability (jetson_stats CUDA_TABLE).
-SOC_COMPUTE_CAPABILITY = {"tegra210": "5.3", "tegra186": "6.2", "tegra194": "7.2", "tegra234": "8.7",
-                          "tegra264": "11.0"}
-
-# L4T release -> (JetPack, TensorRT it ships); shared/docs/targets.md §5, tensorrt-api.md §7.1.
-L4T_JETPACK: List[Tuple[str, str, str]] = [
-    ("32.4.3", "4.4", "7.1.3"), ("32.5.1", "4.5.1", "7.1.3"), ("32.6.1", "4.6", "8.0.1"),
-    ("32.7.1", "4.6.1", "8.2.1"), ("32.7.2", "4.6.2", "8.2.1"), ("32.7.3", "4.6.3", "8.2.1"),
-    ("32.7.4", "4.6.4", "8.2.1"), ("32.7.5", "4.6.5", "8.2.1"), ("32.7.6", "4.6.6", "8.2.1"),
-    ("35.1", "5.0.2", "8.4.1"), ("35.2.1", "5.1", "8.5.2"), ("35.3.1", "5.1.1", "8.5.2"),
-    ("35.4.1", "5.1.2", "8.5.2"), ("36.3", "6.0", "8.6.2"), ("36.4", "6.1", "10.3"),
-    ("36.4.3", "6.2", "10.3"), ("36.4.4", "6.2.1", "10.3"), ("38.2", "7.0", "10.13"), ("38.4", "7.1", "10.13"),
-    ("39.2", "7.2", "10.16.2"), ("39.2.1", "7.2.1", "10.16.2"),
-]
-# Release lines whose exact point release is not in the table above: L4T major.minor -> same.
-L4T_LINE = {"32.7": ("4.6.x", "8.2.1"), "35": ("5.1.x", "8.5.2"), "36.4": ("6.x", "10.3"), "36.5": ("6.2.2", "10.3"),
-            "38": ("7.x", "10.13"), "39": ("7.2.x", "10.16.2")}
-
-_NV_TEGRA = re.compile(r"#\s*R(\d+)\s*\(release\),\s*REVISION:\s*(\d+)\.(\d+)(?:,\s*GCID:\s*(\d+))?"
-                       r"(?:,\s*BOARD:\s*([\w-]+))?(?:,\s*EABI:\s*(\w+))?(?:,\s*DATE:\s*(.+))?")
-_L4T_CORE = re.compile(r"nvidia-l4t-core\s+(\d+)\.(\d+)\.(\d+)-(\d+)")
-
-
-@dataclass
-class L4TRelease:
-    """One Jetson Linux release, e.g. R32.7.1 (``release`` = "32.7.1")."""
-
-    release: str
-    board: str = ""
-    date: str = ""
-    gcid: str = ""
-
-    @property
-    def major(self) -> int:
-        return int(self.release.split(".")[0])
-
-    def jetpack(self) -> Optional[str]:
-        return _jetpack_row(self.release)[0]
-
-    def bundled_tensorrt(self) -> Optional[str]:
-        return _jetpack_row(self.release)[1]
-
-
-def _jetpack_row(release: str) -> Tuple[Optional[str], Optional[str]]:
-    parts = release.split(".")
-    for candidate in (release, ".".join(parts[:2]) if parts[2:] == ["0"] else None):
-        for l4t, jetpack, trt in L4T_JETPACK:
-            if candidate and l4t == candidate:
-                return jetpack, trt
-    for prefix in (".".join(parts[:2]), parts[0]):
-        if prefix in L4T_LINE:
-            return L4T_LINE[prefix]
-    return None, None
-
-
-def parse_nv_tegra_release(text: str) -> Optional[L4TRelease]:
-    """The first line of /etc/nv_tegra_release (all formats R24–R39), e.g.
-    ``# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: ...``."""
-    for line in text.splitlines():
-        m = _NV_TEGRA.search(line)
-        if m:
-            release = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
-            return L4TRelease(release=release, board=m.group(5) or "", date=(m.group(7) or "").strip(),
-                              gcid=m.group(4) or "")
-    return None
-
-
-def parse_l4t_core(text: str) -> Optional[L4TRelease]:
-    """``dpkg-query --show nvidia-l4t-core`` output (TAB or space): ``nvidia-l4t-core\\t36.4.4-2025...``."""
-    m = _L4T_CORE.search(text)
-    if not m:
-        return None
-    return L4TRelease(release=f"{m.group(1)}.{m.group(2)}.{m.group(3)}", date=m.group(4))
+from trtbench.results.record import Host
 
 
 @dataclass
 class HostInfo:
-    """This machine, as far as engine building cares."""
+    """This machine: CPU, OS, GPU and driver, Jetson module and release, TensorRT."""
 
     hostname: str = ""
     machine: str = ""  # platform.machine(): x86_64, aarch64
+    os: str = ""
+    cpu: str = ""
+    cores: Optional[int] = None
+    python: str = ""
     jetson_model: Optional[str] = None  # /proc/device-tree/model without the NUL
     soc: Optional[str] = None  # tegra210 ... tegra264
     l4t: Optional[L4TRelease] = None
@@ -107,9 +44,12 @@ class HostInfo:
     gpu_name: Optional[str] = None
     compute_capability: Optional[str] = None
     gpu_source: str = ""  # nvml, torch, nvidia-smi, device-tree
+    driver: Optional[str] = None  # NVIDIA driver version
+    cuda: Optional[str] = None  # the CUDA version the driver supports
     tensorrt_version: Optional[str] = None
     tensorrt_source: str = ""  # python, trtexec, jetpack
     trtexec: Optional[str] = None
+    power_mode: Optional[str] = None  # nvpmodel's current mode (Jetson)
     notes: List[str] = field(default_factory=list)
 
     @property
@@ -143,67 +83,22 @@ def _sm(cc: Optional[str]) -> str:
     return "sm_" + cc.replace(".", "") if cc else ""
 
 
-def _read(path: Path) -> Optional[str]:
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform says."""
     try:
-        return path.read_bytes().decode("utf-8", "replace").replace("\x00", "\n").strip()
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
     except OSError:
-        return None
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def read_jetson(root: Path, host: HostInfo) -> None:
-    """Fill the Jetson facts from files under `root`."""
-    model = _read(root / "proc/device-tree/model")
-    if model:
-        host.jetson_model = model.splitlines()[0].strip()
-    compatible = _read(root / "proc/device-tree/compatible") or ""
-    m = re.search(r"nvidia,(tegra\d{3})", compatible)
-    if m:
-        host.soc = m.group(1)
-    release = _read(root / "etc/nv_tegra_release")
-    if release:
-        host.l4t = parse_nv_tegra_release(release)
-        if host.l4t is None:
-            host.notes.append(f"{root / 'etc/nv_tegra_release'} has an unknown format")
-    meminfo = _read(root / "proc/meminfo") or ""
-    m = re.search(r"MemTotal:\s*(\d+)\s*kB", meminfo)
-    if m:
-        host.memory_mb = int(m.group(1)) // 1024
-    if host.soc and host.soc in SOC_COMPUTE_CAPABILITY and host.is_jetson:
-        host.compute_capability = SOC_COMPUTE_CAPABILITY[host.soc]
-        host.gpu_source = "device-tree"
+GpuFacts = Dict[str, Optional[str]]  # name, compute_capability, driver, cuda
 
 
-def _gpu_from_nvml() -> Optional[Tuple[str, Optional[str]]]:
-    try:
-        import pynvml  # nvidia-ml-py
-    except ImportError:
-        return None
-    try:
-        pynvml.nvmlInit()
-    except Exception:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-        return None
-    try:
-        if pynvml.nvmlDeviceGetCount() < 1:
-            return None
-        handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-        name = pynvml.nvmlDeviceGetName(handle)
-        name = name.decode() if isinstance(name, bytes) else str(name)
-        try:
-            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
-            cc: Optional[str] = f"{major}.{minor}"
-        except Exception:
-            cc = None
-        return name, cc
-    except Exception:
-        return None
-    finally:
-        try:
-            pynvml.nvmlShutdown()
-        except Exception:
-            pass
-
-
-def _gpu_from_torch() -> Optional[Tuple[str, Optional[str]]]:
+def _gpu_from_torch() -> Optional[GpuFacts]:
     import importlib.util
     if importlib.util.find_spec("torch") is None:
         return None
@@ -212,7 +107,8 @@ def _gpu_from_torch() -> Optional[Tuple[str, Optional[str]]]:
         if not torch.cuda.is_available():
             return None
         major, minor = torch.cuda.get_device_capability(0)
-        return torch.cuda.get_device_name(0), f"{major}.{minor}"
+        return {"name": torch.cuda.get_device_name(0), "compute_capability": f"{major}.{minor}",
+                "cuda": getattr(torch.version, "cuda", None)}
     except Exception:
         return None
 
@@ -227,7 +123,7 @@ def parse_nvidia_smi(text: str) -> Optional[Tuple[str, Optional[str]]]:
     return None
 
 
-def _gpu_from_nvidia_smi() -> Optional[Tuple[str, Optional[str]]]:
+def _gpu_from_nvidia_smi() -> Optional[GpuFacts]:
     binary = shutil.which("nvidia-smi")
     if not binary:
         return None
@@ -238,15 +134,22 @@ def _gpu_from_nvidia_smi() -> Optional[Tuple[str, Optional[str]]]:
         except (OSError, subprocess.TimeoutExpired):
             return None
         if proc.returncode == 0:
-            return parse_nvidia_smi(proc.stdout)
+            found = parse_nvidia_smi(proc.stdout)
+            return {"name": found[0], "compute_capability": found[1]} if found else None
     return None
 
 
-def _tensorrt_version() -> Tuple[Optional[str], str, Optional[str]]:
-    """(version, how it was found, trtexec path)."""
+def _tensorrt_version(run_trtexec: bool) -> Tuple[Optional[str], str, Optional[str]]:
+    """(version, how it was found, trtexec path). Without `run_trtexec`, only a tensorrt module
+    that is already imported counts (importing it, or running trtexec, takes seconds)."""
     import importlib.util
+    import sys
 
     from trtbench.backends.trtexec.binary import detect_version, find_trtexec
+
+    if not run_trtexec:
+        module = sys.modules.get("tensorrt")
+        return (str(module.__version__), "python", None) if module is not None else (None, "", None)
     trtexec = find_trtexec()
     if importlib.util.find_spec("tensorrt") is not None:
         try:
@@ -262,28 +165,64 @@ def _tensorrt_version() -> Tuple[Optional[str], str, Optional[str]]:
     return None, "", trtexec
 
 
-def detect_host(root: Path = Path("/"), probe: bool = True) -> HostInfo:
-    """Describe this machine. `root` prefixes the Jetson files (tests pass a fixture tree);
-    `probe=False` skips NVML / torch / nvidia-smi / TensorRT, leaving only the file facts."""
-    host = HostInfo(hostname=platform.node(), machine=platform.machine())
+def detect_host(root: Path = Path("/"), probe: bool = True, tools: bool = True) -> HostInfo:
+    """Describe this machine. `root` prefixes the Jetson files (tests pass a fixture tree).
+
+    `probe=False` reads only those files. `tools=False` asks NVML, nvidia-smi and nvpmodel but
+    does not import torch or tensorrt nor run trtexec (each takes seconds): what every run
+    record's fingerprint uses (`fingerprint`).
+    """
+    from trtbench.device import nvml
+
+    host = HostInfo(hostname=platform.node(), machine=platform.machine(),
+                    os=f"{platform.system()} {platform.release()}", cpu=cpu_model(), cores=os.cpu_count(),
+                    python=platform.python_version())
     read_jetson(Path(root), host)
     if not probe:
         return host
-    probes = [("nvml", _gpu_from_nvml), ("nvidia-smi", _gpu_from_nvidia_smi)]
-    if not (host.is_jetson and host.compute_capability):  # importing torch on a Jetson takes seconds
+    probes: List[Tuple[str, Callable[[], Optional[GpuFacts]]]] = [("nvml", nvml.gpu_facts),
+                                                                 ("nvidia-smi", _gpu_from_nvidia_smi)]
+    if tools and not (host.is_jetson and host.compute_capability):  # importing torch on a Jetson takes seconds
         probes.append(("torch", _gpu_from_torch))
     for source, ask in probes:
         found = ask()
-        if found:
-            host.gpu_name, cc = found
-            host.compute_capability = cc or host.compute_capability
+        if found and found.get("name"):
+            host.gpu_name = found["name"]
+            host.compute_capability = found.get("compute_capability") or host.compute_capability
+            host.driver, host.cuda = found.get("driver"), found.get("cuda")
             host.gpu_source = source
             break
-    host.tensorrt_version, host.tensorrt_source, host.trtexec = _tensorrt_version()
-    if host.tensorrt_version is None and host.l4t is not None and host.l4t.bundled_tensorrt():
-        host.notes.append(f"JetPack {host.jetpack} ships TensorRT {host.l4t.bundled_tensorrt()}, "
-                          "but neither its Python bindings nor trtexec were found")
+    host.tensorrt_version, host.tensorrt_source, host.trtexec = _tensorrt_version(run_trtexec=tools)
+    bundled = host.l4t.bundled_tensorrt() if host.l4t is not None else None
+    if host.tensorrt_version is None and bundled:
+        if tools:
+            host.notes.append(f"JetPack {host.jetpack} ships TensorRT {bundled}, "
+                              "but neither its Python bindings nor trtexec were found")
+        else:
+            host.tensorrt_version, host.tensorrt_source = bundled, "jetpack"
+    if host.is_jetson:
+        from trtbench.device.jetson_power import read_power_mode
+
+        host.power_mode = read_power_mode()
     return host
+
+
+@functools.lru_cache(maxsize=1)
+def _this_host() -> HostInfo:
+    return detect_host(tools=False)
+
+
+def fingerprint(target: Optional[str] = None) -> Host:
+    """This host as a run record's `Host` (probed once per process, without slow tools)."""
+    from trtbench import __version__
+
+    host = _this_host()
+    return Host(hostname=host.hostname, machine=host.machine, os=host.os, cpu=host.cpu, cores=host.cores,
+                memory_mb=host.memory_mb, python=host.python, trtbench=__version__, gpu_name=host.gpu_name,
+                compute_capability=host.compute_capability, driver=host.driver, cuda=host.cuda,
+                tensorrt=host.tensorrt_version, jetson_model=host.jetson_model, soc=host.soc,
+                l4t=host.l4t.release if host.l4t else None, jetpack=host.jetpack, power_mode=host.power_mode,
+                target=target)
 
 
 def _matches_any(patterns: List[str], text: Optional[str]) -> bool:
@@ -323,3 +262,34 @@ def host_matches(host: HostInfo, target: Target) -> Tuple[bool, str]:
 def matching_targets(host: HostInfo, targets: Dict[str, Target]) -> List[str]:
     """Names of the profiles this host is."""
     return [name for name, t in targets.items() if host_matches(host, t)[0]]
+
+
+def _read(path: Path) -> Optional[str]:
+    try:
+        return path.read_bytes().decode("utf-8", "replace").replace("\x00", "\n").strip()
+    except OSError:
+        return None
+
+
+
+def read_jetson(root: Path, host: HostInfo) -> None:
+    """Fill the Jetson facts from files under `root`."""
+    model = _read(root / "proc/device-tree/model")
+    if model:
+        host.jetson_model = model.splitlines()[0].strip()
+    compatible = _read(root / "proc/device-tree/compatible") or ""
+    m = re.search(r"nvidia,(tegra\d{3})", compatible)
+    if m:
+        host.soc = m.group(1)
+    release = _read(root / "etc/nv_tegra_release")
+    if release:
+        host.l4t = parse_nv_tegra_release(release)
+        if host.l4t is None:
+            host.notes.append(f"{root / 'etc/nv_tegra_release'} has an unknown format")
+    meminfo = _read(root / "proc/meminfo") or ""
+    m = re.search(r"MemTotal:\s*(\d+)\s*kB", meminfo)
+    if m:
+        host.memory_mb = int(m.group(1)) // 1024
+    if host.soc and host.soc in SOC_COMPUTE_CAPABILITY and host.is_jetson:
+        host.compute_capability = SOC_COMPUTE_CAPABILITY[host.soc]
+        host.gpu_source = "device-tree"

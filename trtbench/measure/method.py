@@ -13,19 +13,16 @@
 """
 from __future__ import annotations
 
-import os
-import platform
-import socket
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from trtbench import __version__
 from trtbench.backends.base import Session
+from trtbench.device.host import cpu_model, fingerprint
 from trtbench.errors import TrtbenchError
 from trtbench.measure import validity
 from trtbench.models.source import ModelSource
-from trtbench.results.record import RunRecord
+from trtbench.results.record import Check, RunRecord, Telemetry, Validity
 
 MIN_WARMUP = 3
 WARMUP_MS = 500.0
@@ -49,30 +46,6 @@ def warm_up(session: Session, warmup: Optional[int]) -> Dict[str, Any]:
     return {"count": count, "cold_ms": cold}
 
 
-def host_info() -> Dict[str, Any]:
-    """Where the measurement ran: hostname, CPU model, cores, OS, Python, trtbench version."""
-    return {
-        "hostname": socket.gethostname(),
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "os": f"{platform.system()} {platform.release()}",
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "trtbench": __version__,
-    }
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.lower().startswith(("model name", "hardware", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def timing_pass(session: Session, iterations: int, loops: int) -> List[List[float]]:
     """`loops` lists of `iterations` per-inference times (ms), no profiler attached."""
     return [[float(t) for t in session.run_timed(iterations)] for _ in range(loops)]
@@ -80,7 +53,7 @@ def timing_pass(session: Session, iterations: int, loops: int) -> List[List[floa
 
 def measure(session: Session, model: ModelSource, batch: int, iterations: int = 20, loops: int = 3,
             warmup: Optional[int] = None, profile: bool = True, profile_iterations: Optional[int] = None,
-            extra_checks: Sequence[validity.Check] = (), telemetry: Any = "auto") -> RunRecord:
+            extra_checks: Sequence[Check] = (), telemetry: Any = "auto") -> RunRecord:
     """Measure one batch size on a loaded session and return the complete `RunRecord`.
 
     `telemetry`: "auto" samples the device during the timing pass where a source exists (NVML for
@@ -92,7 +65,7 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
         raise TrtbenchError(f"--iterations and --loops must be at least 1 (got {iterations} and {loops})")
     session.set_batch(batch)
     warm = warm_up(session, warmup)
-    from trtbench.telemetry.sampler import Sampler, auto_source
+    from trtbench.measure.sampler import Sampler, auto_source
 
     source = auto_source(str(session.device)) if telemetry == "auto" else telemetry
     with Sampler(source) as sampler:
@@ -118,7 +91,8 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
         warmup=int(warm["count"]),
         backend_version=str(info.pop("backend_version", "")),
         device_name=str(info.pop("device_name", "") or (cpu_model() if session.device == "cpu" else "")),
-        host={**host_info(), "session": info},
+        host=fingerprint(),
+        session=info,
     )
     if profile:
         result = session.profile(profile_iterations or iterations)
@@ -130,12 +104,12 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
         if result.unknown:
             record.notes.append("names that fell to 'other': " + ", ".join(result.unknown))
     if warm["cold_ms"] is not None:
-        record.validity = {"cold_ms": warm["cold_ms"]}
-    device_checks: List[validity.Check] = []
+        record.validity = Validity(cold_ms=warm["cold_ms"])
+    device_checks: List[Check] = []
     if samples:
-        from trtbench.telemetry import record_checks
+        from trtbench.measure.telemetry import record_checks
 
-        record.telemetry = samples
+        record.telemetry = Telemetry.from_dict(samples)
         device_checks = list(record_checks(samples))
     record.validity = validity.evaluate(record, [*extra_checks, *device_checks])
     return record

@@ -2,19 +2,21 @@
 
 Every check trtbench makes is listed in `CHECKS` (name → what it guards against), the way
 hyperfine keeps all its warnings in one enum; each warning's message names the flag that fixes
-it. Telemetry checks (throttling, clock changes) come from elsewhere as ``extra`` checks.
+it. The checks over a run's own times are here (`RULES`); those over the device's telemetry
+(throttling, clock changes, temperature, Jetson clocks) are made by `trtbench.measure.telemetry.checks`
+and an imported trtexec run's by the importer, under the names listed here, and come in as
+``extra`` checks.
 
 Verdict: INVALID if any check is invalid, WARN if any warns, else VALID.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from trtbench.results.record import RunRecord
+from trtbench.results.record import Check, RunRecord, Validity
 
 OK, WARN, INVALID = "ok", "warn", "invalid"
 VERDICTS = {OK: "VALID", WARN: "WARN", INVALID: "INVALID"}
@@ -24,6 +26,11 @@ FIRST_ITERATION = "first_iteration"
 COLD_START = "cold_start"
 PROFILER_OVERHEAD = "profiler_overhead"
 TOO_FEW_ITERATIONS = "too_few_iterations"
+THROTTLING = "throttling"
+CLOCK_CHANGE = "clock-change"
+TEMPERATURE = "temperature"
+CLOCKS_PINNED = "clocks-pinned"
+PROFILED_TIMING = "timing from the profiled run"
 
 CHECKS: Dict[str, str] = {
     SPREAD: "per-iteration times vary too much (coefficient of variation over 5 %)",
@@ -31,6 +38,11 @@ CHECKS: Dict[str, str] = {
     COLD_START: "the first (cold) inference, excluded by the warm-up; reported, never a warning",
     PROFILER_OVERHEAD: "the per-layer sum differs from the unprofiled end-to-end time by over 15 %",
     TOO_FEW_ITERATIONS: "the 95 % confidence interval of the median is wider than ±2 %",
+    THROTTLING: "the GPU slowed down (thermal or power slowdown reported by NVML) while timed",
+    CLOCK_CHANGE: "the GPU clock moved by over 10 % while busy: clocks are not pinned",
+    TEMPERATURE: "the device reached 85 °C: throttling is near",
+    CLOCKS_PINNED: "Jetson clocks are not pinned (jetson_clocks) or their state is unknown",
+    PROFILED_TIMING: "an imported trtexec run has no unprofiled timing: throughput includes profiler overhead",
 }
 
 CV_WARN = 0.05
@@ -40,17 +52,6 @@ MAD_TO_SIGMA = 1.4826
 OVERHEAD_WARN = 0.15
 MEDIAN_CI_WARN = 0.02
 MIN_SAMPLES = 10
-
-
-@dataclass
-class Check:
-    name: str
-    status: str  # ok | warn | invalid
-    message: str
-    fix: str = ""
-
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
 
 
 def _samples(record: RunRecord) -> np.ndarray:
@@ -96,7 +97,7 @@ def check_first_iteration(record: RunRecord) -> Optional[Check]:
 
 
 def check_cold_start(record: RunRecord) -> Optional[Check]:
-    cold = record.validity.get("cold_ms") if isinstance(record.validity, dict) else None
+    cold = record.validity.cold_ms
     if cold is None or record.end_to_end_ms <= 0:
         return None
     return Check(COLD_START, OK, f"first (cold) inference {float(cold):.3g} ms, "
@@ -153,21 +154,13 @@ def check_sample_size(record: RunRecord) -> Optional[Check]:
 RULES = (check_spread, check_first_iteration, check_cold_start, check_overhead, check_sample_size)
 
 
-def evaluate(record: RunRecord, extra: Sequence[Check] = ()) -> Dict[str, Any]:
-    """The record's verdict and checks: ``{"verdict": "VALID"|"WARN"|"INVALID", "checks": [...]}``.
+def evaluate(record: RunRecord, extra: Sequence[Check] = ()) -> Validity:
+    """The record's verdict and checks: VALID, WARN (a check warns) or INVALID (a check is invalid).
 
-    Values measure.py keeps in ``record.validity`` beforehand (``cold_ms``) are carried over.
+    The cold-start time measure.py keeps in ``record.validity`` beforehand is carried over.
     """
     checks: List[Check] = [c for c in (rule(record) for rule in RULES) if c is not None]
     checks.extend(extra)
     statuses = {c.status for c in checks}
     verdict = VERDICTS[INVALID if INVALID in statuses else WARN if WARN in statuses else OK]
-    result: Dict[str, Any] = {"verdict": verdict, "checks": [c.to_dict() for c in checks]}
-    if isinstance(record.validity, dict) and "cold_ms" in record.validity:
-        result["cold_ms"] = record.validity["cold_ms"]
-    return result
-
-
-def warnings(validity: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The checks of a stored verdict that are not ok, for rendering."""
-    return [c for c in validity.get("checks", []) if c.get("status") != OK]
+    return Validity(verdict, checks, record.validity.cold_ms)

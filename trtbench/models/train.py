@@ -273,20 +273,9 @@ def _key(target: float) -> str:
 def host_info(threads: int, gpu: Optional[str] = None) -> Dict[str, Any]:
     """Where the training ran; the load average (taken before training) says whether the CPU was
     already busy."""
+    from trtbench.device.host import cpu_model
+
     load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     return {"hostname": socket.gethostname(), "platform": platform.platform(),
-            "processor": _cpu_name(), "cpus": os.cpu_count(),
+            "processor": cpu_model(), "cpus": os.cpu_count(),
             "threads": threads, "gpu": gpu, "load_average_1min": load}
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-

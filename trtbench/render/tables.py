@@ -10,7 +10,7 @@ import statistics
 import sys
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from rich.console import Console
 from rich.table import Table
@@ -130,16 +130,15 @@ def layer_table(record: RunRecord, verbose: bool = False) -> Table:
 
 def validity_lines(record: RunRecord) -> List[str]:
     """The verdict, then each check that did not pass with its fix."""
-    validity: Dict[str, Any] = record.validity or {}
-    verdict = validity.get("verdict")
+    verdict = record.validity.verdict
     lines = [f"verdict: {verdict}"] if verdict else []
-    for check in validity.get("checks", []) or []:
-        status = str(check.get("status", "")).lower()
+    for check in record.validity.checks:
+        status = check.status.lower()
         if status in _PASSING:
             continue
-        line = f"  {status.upper() or '?'} {check.get('name', '?')}: {check.get('message', '')}".rstrip()
-        if check.get("fix"):
-            line += f" (fix: {check['fix']})"
+        line = f"  {status.upper() or '?'} {check.name}: {check.message}".rstrip()
+        if check.fix:
+            line += f" (fix: {check.fix})"
         lines.append(line)
     return lines
 

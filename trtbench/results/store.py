@@ -5,7 +5,9 @@ One file (default ``./trtbench.db``, ``--db`` or ``TRTBENCH_DB`` to choose) hold
 - ``schema_version``: one row, the version of these tables; `MIGRATIONS` brings older files up;
 - ``runs``: the full record JSON plus indexed columns for filtering (model, backend, device, batch...);
 - ``layers``: one row per layer of each run (name, category, type, ms, percent);
-- ``tags``: free ``key = value`` labels per run (a sweep stores ``sweep``, ``point``, ``sweep_run``).
+- ``tags``: free ``key = value`` labels per run (a sweep stores ``sweep``, ``point``, ``sweep_run``),
+  an index of what each record's own ``tags`` hold (the record is the truth; the table is for
+  queries).
 
 Every `Store.add` is one transaction: an interrupted write (Ctrl-C, ``kill -9``, an exception while
 serialising the second record of a batch) leaves no part of any of its runs behind. The default
@@ -23,7 +25,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from trtbench.errors import TrtbenchError
-from trtbench.results.record import RunRecord
+from trtbench import jsonio
+from trtbench.results.record import PROFILE, RunRecord, migrate
 
 _SCHEMA_V1 = """
 CREATE TABLE runs (
@@ -62,9 +65,27 @@ CREATE TABLE tags (
 CREATE INDEX tags_key_value ON tags (key, value);
 """
 
+def _to_v2(conn: sqlite3.Connection) -> None:
+    """Runs get a ``kind`` column, and each stored record becomes a version-2 record carrying the
+    tags the tags table holds for it (so an exported run keeps its sweep membership)."""
+    conn.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'profile'")
+    conn.execute("CREATE INDEX runs_kind ON runs (kind)")
+    tags: Dict[str, Dict[str, str]] = {}
+    for run_id, key, value in conn.execute("SELECT run_id, key, value FROM tags"):
+        tags.setdefault(run_id, {})[key] = value
+    for run_id, text in conn.execute("SELECT run_id, record FROM runs").fetchall():
+        try:
+            data = migrate(json.loads(text))
+        except (ValueError, TrtbenchError):
+            continue  # a damaged row stays as it is; reading it says so
+        data["tags"] = {**tags.get(run_id, {}), **(data.get("tags") or {})}
+        conn.execute("UPDATE runs SET record = ? WHERE run_id = ?", (jsonio.dumps(data, indent=None), run_id))
+
+
 # Migration n takes a database at version n-1 to version n. Append; never edit a released entry.
 MIGRATIONS: Tuple[Callable[[sqlite3.Connection], None], ...] = (
     lambda conn: _executescript(conn, _SCHEMA_V1),
+    _to_v2,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -81,6 +102,7 @@ _COLUMNS = (
     "tiles_per_ms",
     "end_to_end_ms",
     "verdict",
+    "kind",
     "record",
 )
 
@@ -248,10 +270,13 @@ class Store:
             pass
 
     def add(self, records: Sequence[RunRecord], tags: Optional[Mapping[str, str]] = None) -> None:
-        """Store records (with their layers and `tags`) in one transaction: all or none.
+        """Store records (with their layers and tags) in one transaction: all or none.
 
+        `tags` are added to each record's own tags first, so the stored record carries them.
         A record whose run_id is already stored is left as it is, so importing twice adds nothing.
         """
+        for record in records:
+            record.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
         with self._transaction() as conn:
             for record in records:
                 if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (record.run_id,)).fetchone():
@@ -279,7 +304,7 @@ class Store:
                 )
                 conn.executemany(
                     "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
-                    [(record.run_id, str(k), str(v)) for k, v in (tags or {}).items()],
+                    [(record.run_id, str(k), str(v)) for k, v in record.tags.items()],
                 )
 
     def delete(self, run_id: str) -> None:
@@ -309,9 +334,11 @@ class Store:
         tags: Optional[Mapping[str, str]] = None,
         since: Optional[str] = None,
         limit: Optional[int] = None,
+        kind: Optional[str] = PROFILE,
     ) -> List[RunRecord]:
-        """Runs matching every given filter, newest first. `since` is a date/time or an age (``7d``)."""
-        where, params = self._filters(model, backend, device, device_name, batch, tags, since)
+        """Runs matching every given filter, newest first. `since` is a date/time or an age (``7d``);
+        `kind` is ``profile`` (the default), ``drift``, or None for every kind."""
+        where, params = self._filters(model, backend, device, device_name, batch, tags, since, kind)
         sql = f"SELECT run_id, record FROM runs{where} ORDER BY created DESC, rowid DESC"
         if limit is not None:
             sql += " LIMIT ?"
@@ -376,6 +403,7 @@ class Store:
         batch: Optional[int] = None,
         tags: Optional[Mapping[str, str]] = None,
         since: Optional[str] = None,
+        kind: Optional[str] = None,
     ) -> Tuple[str, List[Any]]:
         clauses: List[str] = []
         params: List[Any] = []
@@ -385,6 +413,7 @@ class Store:
             ("device", device),
             ("device_name", device_name),
             ("batch", batch),
+            ("kind", kind),
         ):
             if value is not None:
                 clauses.append(f"{column} = ?")
@@ -402,7 +431,7 @@ class Store:
 
 def _row(record: RunRecord) -> Dict[str, Any]:
     """The indexed columns and the JSON of one record."""
-    verdict = record.validity.get("verdict") if isinstance(record.validity, dict) else None
+    verdict = record.validity.verdict
     return {
         "run_id": record.run_id,
         "created": utc_time(record.created),
@@ -416,5 +445,6 @@ def _row(record: RunRecord) -> Dict[str, Any]:
         "tiles_per_ms": record.tiles_per_ms,
         "end_to_end_ms": record.end_to_end_ms,
         "verdict": verdict,
-        "record": json.dumps(record.to_dict()),
+        "kind": record.kind,
+        "record": jsonio.dumps(record.to_dict(), indent=None),
     }

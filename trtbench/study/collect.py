@@ -143,16 +143,16 @@ def machine_summary(records: Sequence[RunRecord], training: Sequence[Mapping[str
     info: Dict[str, Any] = {}
     if records:
         r = records[-1]
-        host = r.host or {}
         if r.device != "cpu":
             info["device"] = r.device_name or r.device
-        for key in ("cpu", "cores", "os", "machine", "python", "trtbench"):
+        host = r.host.to_dict()
+        for key in ("cpu", "cores", "os", "machine", "python", "trtbench", "driver", "cuda", "tensorrt",
+                    "jetpack", "power_mode"):
             if host.get(key) is not None:
                 info[key] = host[key]
         info["backend version"] = f"{r.backend} {r.backend_version}".strip()
-        session = host.get("session") or {}
-        if isinstance(session, dict) and session.get("threads"):
-            info["backend threads"] = session["threads"]
+        if r.session.get("threads"):
+            info["backend threads"] = r.session["threads"]
     if training:
         versions = training[0].get("versions", {})
         info["training"] = ", ".join(f"{k} {v}" for k, v in versions.items())

@@ -175,12 +175,6 @@ class OrtSession:
 
 
 def _gpu_name() -> str:
-    import subprocess
+    from trtbench.device.host import fingerprint
 
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
-        name = out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else ""
-    except (OSError, subprocess.SubprocessError):
-        name = ""
-    return name or "CUDA GPU"
+    return fingerprint().gpu_name or "CUDA GPU"

@@ -32,7 +32,7 @@ from trtbench.backends.trtexec.parsers import (
 from trtbench.categories import tensorrt_layers
 from trtbench.errors import TrtbenchError
 from trtbench.measure import validity
-from trtbench.results.record import LayerTime, RunRecord, per_tile_shape
+from trtbench.results.record import Check, Host, LayerTime, RunRecord, Telemetry, per_tile_shape
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
 
@@ -61,8 +61,9 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
         end_to_end_ms=0.0, tiles_per_ms=0.0, layers=layers_out, notes=notes,
         backend_version=str(parsed_log.version) if parsed_log and parsed_log.version else "",
         device_name=parsed_log.device.name if parsed_log else "",
-        host={"imported_from": [str(p) for p in (profile, layers, times, log) if p is not None]},
+        host=_host(parsed_log),
     )
+    record.model["imported_from"] = [str(p) for p in (profile, layers, times, log) if p is not None]
     record.finish_layers()
     extra, timed = _timing(record, trace, parsed_log, prof, notes)
     if batch_size:
@@ -81,7 +82,7 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
     if parsed_log:
         telemetry = _log_telemetry(parsed_log)
         if telemetry:
-            record.telemetry["trtexec"] = telemetry
+            record.telemetry = Telemetry(source="trtexec", trtexec=telemetry)
         if parsed_log.version and not parsed_log.version.at_least(8, 4) and "--separateProfileRun" not in \
                 parsed_log.command and prof is not None and parsed_log.summary is not None:
             notes.append(f"TensorRT {parsed_log.version} printed its summary from the profiled run: "
@@ -144,7 +145,7 @@ def _layer_type(layer: Optional[Mapping[str, Any]]) -> Optional[str]:
 # ---- timing --------------------------------------------------------------------------------
 
 def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog], prof: Optional[Profile],
-            notes: List[str]) -> Tuple[List[validity.Check], bool]:
+            notes: List[str]) -> Tuple[List[Check], bool]:
     """Fill iterations, loop/iteration times and end_to_end_ms from the best source there is;
     say whether that source was a run without the profiler."""
     if trace is not None:
@@ -176,7 +177,7 @@ def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog]
         record.end_to_end_ms = prof.average_total_ms
         record.iterations, record.loops = prof.count, 1
         why = " (the log says trtexec suppressed it)" if log and log.summary_suppressed else ""
-        return [validity.Check("timing from the profiled run", validity.WARN,
+        return [Check(validity.PROFILED_TIMING, validity.WARN,
                                f"no timed run without the profiler{why}: throughput is the sum of the profiled "
                                "layer times, which include the profiler's overhead",
                                "rerun trtexec with --separateProfileRun --exportTimes=T.json and pass --times")], False
@@ -229,6 +230,14 @@ def _precision(log: Optional[TrtexecLog], info: Optional[LayerInfo]) -> str:
         if name in upper:
             return name.lower()
     return "unknown"
+
+
+def _host(log: Optional[TrtexecLog]) -> Host:
+    """What the files say of the device the run was measured on (not this host)."""
+    if log is None:
+        return Host()
+    return Host(gpu_name=log.device.name or None, compute_capability=log.device.compute_capability or None,
+                tensorrt=str(log.version) if log.version else None)
 
 
 def _model(profile: Optional[Path], times: Optional[Path], log: Optional[Path],

@@ -275,9 +275,9 @@ def live_parts(args: argparse.Namespace) -> "tuple[Dict[str, List[float]], Dict[
     from trtbench import backends
     from trtbench.backends.base import LoadOptions
     from trtbench.measure.drift_loop import run_drift
+    from trtbench.measure.sampler import Sampler, auto_source
+    from trtbench.measure.telemetry import record_checks
     from trtbench.models.source import resolve_model
-    from trtbench.telemetry import record_checks
-    from trtbench.telemetry.sampler import Sampler, auto_source
 
     if args.alloc == "fragment" and args.device != "cuda":
         raise TrtbenchError(

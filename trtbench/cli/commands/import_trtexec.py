@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     record = import_outputs(args.profile, args.layers, args.times, args.log, batch=args.batch)
     if args.target:
         record.device = args.target
+        record.host.target = args.target
     records = [record]
     if not args.no_db:
         with Store(args.db or env.db_path()) as store:

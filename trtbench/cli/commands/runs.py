@@ -138,7 +138,8 @@ def summary(record: RunRecord, tags: Optional[Dict[str, str]] = None) -> Dict[st
         "batch": record.batch,
         "tiles_per_ms": record.tiles_per_ms,
         "end_to_end_ms": record.end_to_end_ms,
-        "verdict": (record.validity or {}).get("verdict"),
+        "verdict": record.validity.verdict,
+        "kind": record.kind,
         "tags": tags or {},
     }
 
@@ -178,7 +179,7 @@ def _list(args: argparse.Namespace) -> int:
         column.no_wrap = True
     for row in rows:
         cells = [
-            row["run_id"],
+            row["run_id"][:12],
             _utc_minutes(row["created"]),
             row["model"],
             row["backend"],

@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
+from trtbench.device import jetson_power as jetson
+from trtbench.device import tegrastats
 from trtbench.errors import TrtbenchError
+from trtbench.measure.telemetry import summarise
 from trtbench.render import console
-from trtbench.telemetry import jetson, summarise, tegrastats
 
 NAME = "telemetry"
 HELP = "parse recorded tegrastats / jetson_clocks / nvpmodel output, or sample the device"
@@ -150,8 +152,8 @@ def _render_state(result: Dict[str, Any]) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from trtbench.telemetry import record_checks
-    from trtbench.telemetry.sampler import Sampler, auto_source
+    from trtbench.measure.sampler import Sampler, auto_source
+    from trtbench.measure.telemetry import record_checks
 
     source = auto_source(args.device)
     if source is None:

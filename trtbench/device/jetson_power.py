@@ -90,8 +90,9 @@ class ClockState:
 
 
 @dataclass
-class PowerMode:
-    """What `nvpmodel -q` reports: the mode name, its id, and any NVPM warnings or errors."""
+class NvpmodelState:
+    """What `nvpmodel -q` reports now: the mode name, its id, and any NVPM warnings or errors (the
+    modes a module has, with their watts and clocks, are the target profile's `PowerMode`s)."""
 
     name: Optional[str] = None
     id: Optional[int] = None
@@ -166,9 +167,9 @@ def parse_jetson_clocks(text: str) -> ClockState:
     return state
 
 
-def parse_nvpmodel(text: str) -> PowerMode:
+def parse_nvpmodel(text: str) -> NvpmodelState:
     """Parse `nvpmodel -q`: the ``NV Power Mode: NAME`` line and the id on the next number line."""
-    mode = PowerMode()
+    mode = NvpmodelState()
     expect_id = False
     for raw in text.splitlines():
         line = raw.strip()
@@ -206,13 +207,6 @@ def detect_kind(text: str) -> Optional[str]:
     return None
 
 
-def is_jetson() -> bool:
-    """Whether this host is a Jetson (L4T release file or the tools on PATH)."""
-    from pathlib import Path
-
-    return Path("/etc/nv_tegra_release").is_file() or shutil.which("tegrastats") is not None
-
-
 def _run(command: List[str]) -> Optional[str]:
     if shutil.which(command[0]) is None:
         return None
@@ -234,3 +228,11 @@ def read_state() -> Dict[str, Any]:
     if mode and "NV Power Mode" in mode:
         state["power_mode"] = parse_nvpmodel(mode).to_dict()
     return state
+
+
+def read_power_mode() -> Optional[str]:
+    """The current nvpmodel mode's name (``MAXN``, ``15W``...), or None where nvpmodel is absent."""
+    text = _run(["nvpmodel", "-q"])
+    if not text or "NV Power Mode" not in text:
+        return None
+    return parse_nvpmodel(text).name

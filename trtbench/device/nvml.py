@@ -127,3 +127,42 @@ class NvmlSource:
 
 def _text(value: Any) -> Any:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def gpu_facts(index: int = 0) -> Optional[Dict[str, Optional[str]]]:
+    """Name, compute capability, driver and CUDA version of GPU `index`; None without NVML or GPU."""
+    try:
+        import pynvml  # nvidia-ml-py
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
+        return None
+    try:
+        if pynvml.nvmlDeviceGetCount() <= index:
+            return None
+        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        facts: Dict[str, Optional[str]] = {"name": str(_text(pynvml.nvmlDeviceGetName(handle)))}
+        try:
+            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+            facts["compute_capability"] = f"{major}.{minor}"
+        except Exception:
+            facts["compute_capability"] = None
+        try:
+            facts["driver"] = str(_text(pynvml.nvmlSystemGetDriverVersion()))
+        except Exception:
+            facts["driver"] = None
+        try:
+            code = int(pynvml.nvmlSystemGetCudaDriverVersion())  # e.g. 12040
+            facts["cuda"] = f"{code // 1000}.{(code % 1000) // 10}"
+        except Exception:
+            facts["cuda"] = None
+        return facts
+    except Exception:
+        return None
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass

@@ -1,22 +1,25 @@
 """Device telemetry during a run, and the validity checks it supports.
 
-Sources: NVML on discrete GPUs (`nvml`), tegrastats on Jetsons (`tegrastats`), plus the Jetson
-clock and power-mode state (`jetson`). `sampler.Sampler` collects samples in the background and
-returns the dict stored as ``record.telemetry``::
+Sources: NVML on discrete GPUs (`trtbench.device.nvml`), tegrastats on Jetsons
+(`trtbench.device.tegrastats`), plus the Jetson clock and power-mode state
+(`trtbench.device.jetson_power`). `trtbench.measure.sampler.Sampler` collects samples in the
+background; its result is stored as ``record.telemetry`` (a `trtbench.results.record.Telemetry`)::
 
     {"source": "nvml" | "tegrastats", "period_s": 0.2, "device": {...},
      "samples": [{"t": 0.0, "sm_mhz": 1980, "temp_c": 41, "power_mw": 71000, "reasons": 0, ...}],
      "jetson": {"clocks": {...}, "power_mode": {...}}}
 
-`checks()` turns samples into `trtbench.measure.validity.Check`s (throttling, clock changes, temperature,
+`checks()` turns samples into `trtbench.results.record.Check`s (throttling, clock changes, temperature,
 Jetson clocks not pinned) that the measurement's verdict takes as extra checks.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from trtbench.telemetry.nvml import POWER_CAP_MASK, THERMAL_MASK, decode_reasons
+from trtbench.device.nvml import POWER_CAP_MASK, THERMAL_MASK, decode_reasons
+from trtbench.measure.validity import CLOCK_CHANGE, CLOCKS_PINNED, TEMPERATURE, THROTTLING
+from trtbench.results.record import Check, Telemetry
 
 CLOCK_CHANGE_PCT = 10.0  # SM/GR3D clock range during busy samples, in % of their median
 TEMP_LIMIT_C = 85.0
@@ -78,17 +81,15 @@ def checks(
     clock_change_pct: float = CLOCK_CHANGE_PCT,
     temp_limit_c: float = TEMP_LIMIT_C,
     busy_pct: float = BUSY_PCT,
-) -> List[Any]:
-    """Validity checks from telemetry, as `trtbench.measure.validity.Check`s (status ok / warn / invalid).
+) -> List[Check]:
+    """Validity checks from telemetry, as `trtbench.results.record.Check`s (status ok / warn / invalid).
 
     `samples`: NVML or tegrastats sample dicts (or `TegraSample`s). `jetson`: the
     ``{"clocks": ..., "power_mode": ...}`` state read at the start (Jetson only). A check with no
     data to judge is left out rather than reported ok.
     """
-    from trtbench.measure.validity import Check
-
     rows = [_as_dict(s) for s in samples]
-    out: List[Any] = []
+    out: List[Check] = []
     masks = [int(r["reasons"]) for r in rows if r.get("reasons") is not None]
     if masks:
         seen = 0
@@ -99,7 +100,7 @@ def checks(
             names = ", ".join(decode_reasons(seen & THERMAL_MASK))
             out.append(
                 Check(
-                    "throttling",
+                    THROTTLING,
                     "invalid",
                     f"the GPU slowed down ({names}) in {hits} of {len(masks)} samples",
                     "let the GPU cool, improve airflow, or lower the clocks with nvidia-smi -lgc",
@@ -108,14 +109,14 @@ def checks(
         elif seen & POWER_CAP_MASK:
             out.append(
                 Check(
-                    "throttling",
+                    THROTTLING,
                     "warn",
                     "the GPU was power-capped (sw_power_cap) during the run",
                     "expected at full load; lock clocks below the cap (nvidia-smi -lgc) for stable timings",
                 )
             )
         else:
-            out.append(Check("throttling", "ok", "no thermal or power slowdown reported", ""))
+            out.append(Check(THROTTLING, "ok", "no thermal or power slowdown reported", ""))
 
     busy = [r for r in rows if gpu_load_pct(r) is None or gpu_load_pct(r) >= busy_pct]  # type: ignore[operator]
     clocks = sorted(c for c in (gpu_clock_mhz(r) for r in busy) if c is not None and c > 0)
@@ -126,7 +127,7 @@ def checks(
         if spread > clock_change_pct:
             out.append(
                 Check(
-                    "clock-change",
+                    CLOCK_CHANGE,
                     "warn",
                     f"GPU clock ranged {clocks[0]:.0f}-{clocks[-1]:.0f} MHz ({spread:.0f} % of its "
                     f"median) while busy",
@@ -136,7 +137,7 @@ def checks(
         else:
             out.append(
                 Check(
-                    "clock-change", "ok", f"GPU clock steady at {median:.0f} MHz (+-{spread / 2:.1f} %)", ""
+                    CLOCK_CHANGE, "ok", f"GPU clock steady at {median:.0f} MHz (+-{spread / 2:.1f} %)", ""
                 )
             )
 
@@ -146,14 +147,14 @@ def checks(
         if hottest >= temp_limit_c:
             out.append(
                 Check(
-                    "temperature",
+                    TEMPERATURE,
                     "warn",
                     f"reached {hottest:.0f} C (limit {temp_limit_c:.0f} C)",
                     "cool the device or pause between runs; throttling is near",
                 )
             )
         else:
-            out.append(Check("temperature", "ok", f"at most {hottest:.0f} C", ""))
+            out.append(Check(TEMPERATURE, "ok", f"at most {hottest:.0f} C", ""))
 
     if jetson is not None or source == "tegrastats":
         clock_state = (jetson or {}).get("clocks")
@@ -162,7 +163,7 @@ def checks(
         if clock_state is None:
             out.append(
                 Check(
-                    "clocks-pinned",
+                    CLOCKS_PINNED,
                     "warn",
                     "Jetson clock state unknown: jetson_clocks --show gave nothing (it needs root)",
                     "run as root after: sudo jetson_clocks",
@@ -176,24 +177,26 @@ def checks(
                 detail = f": GPU {g['min'] / 1e6:.1f}-{g['max'] / 1e6:.1f} MHz, now {g['current'] / 1e6:.1f}"
             out.append(
                 Check(
-                    "clocks-pinned",
+                    CLOCKS_PINNED,
                     "warn",
                     f"Jetson clocks are not pinned{detail}{mode_text}",
                     "sudo jetson_clocks (and choose the mode with sudo nvpmodel -m <id>)",
                 )
             )
         else:
-            out.append(Check("clocks-pinned", "ok", f"Jetson clocks pinned{mode_text}", ""))
+            out.append(Check(CLOCKS_PINNED, "ok", f"Jetson clocks pinned{mode_text}", ""))
     return out
 
 
-def record_checks(telemetry: Mapping[str, Any], **options: Any) -> List[Any]:
-    """`checks()` over a stored ``record.telemetry`` dict."""
+def record_checks(telemetry: Union[Telemetry, Mapping[str, Any], None], **options: Any) -> List[Check]:
+    """`checks()` over a run's stored telemetry."""
     if not telemetry:
         return []
+    if isinstance(telemetry, Telemetry):
+        telemetry = telemetry.to_dict()
     return checks(
         telemetry.get("samples") or [],
-        jetson=telemetry.get("jetson"),
+        jetson=telemetry.get("jetson") or None,
         source=telemetry.get("source"),
         **options,
     )

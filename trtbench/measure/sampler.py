@@ -18,7 +18,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Protocol
 
-from trtbench.telemetry import jetson, nvml, tegrastats
+from trtbench.device import jetson_power as jetson
+from trtbench.device import nvml, tegrastats
+from trtbench.device.jetson import is_jetson
 
 
 class Source(Protocol):
@@ -65,7 +67,7 @@ class TegrastatsProcess:
 
 def auto_source(device: str = "cuda", index: int = 0) -> Any:
     """The best source here: tegrastats on a Jetson, NVML for a CUDA device, else None."""
-    if jetson.is_jetson() and shutil.which("tegrastats"):
+    if is_jetson() and shutil.which("tegrastats"):
         return TegrastatsProcess()
     if device.startswith("cuda") and nvml.available():
         return nvml.NvmlSource(index)
