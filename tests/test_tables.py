@@ -12,7 +12,7 @@ from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 from rich.console import Console
 
 from trtbench.render import tables
-from trtbench.results.record import LayerTime, read_records
+from trtbench.results.record import LayerTime, read_records, write_records
 
 
 def render(records, verbose: bool = False) -> str:
@@ -97,7 +97,7 @@ def test_a_warning_shared_by_several_batches_is_printed_once() -> None:
     text = render(records)
     assert text.count("CPU frequency scaling is on") == 1
     assert text.count("verdict: WARN") == 2 and "CV 9 % at batch 16" in text
-    assert "(1 more check(s)/note(s) as above)" in text
+    assert "(1 more check(s)/note(s) as above; -v shows them)" in text
     assert render(records, verbose=True).count("CPU frequency scaling is on") == 2
 
 
@@ -120,12 +120,12 @@ def test_layer_type_column_only_when_known() -> None:
     assert "type" not in header
 
 
-def test_emit_json_to_stdout_and_file(tmp_path: Path, capsys) -> None:
+def test_write_records_to_stdout_and_file(tmp_path: Path, capsys) -> None:
     records = [make_record(batch=64), make_record(batch=1024)]
-    tables.emit_json(records, "-")
+    write_records(records, "-")
     data = json.loads(capsys.readouterr().out)
     assert [item["batch"] for item in data] == [64, 1024]
-    tables.emit_json(records[:1], str(tmp_path / "one.json"))
+    write_records(records[:1], tmp_path / "one.json")
     assert read_records(tmp_path / "one.json")[0].to_dict() == records[0].to_dict()
 
 

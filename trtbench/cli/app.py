@@ -7,8 +7,12 @@ Each subcommand lives in `trtbench/commands/<name>.py` and exposes:
 - ``run(args) -> int`` (the exit status).
 
 Command modules import only light modules at top level, so ``--help`` works without torch,
-onnxruntime or tensorrt installed.
+onnxruntime or tensorrt installed. Options every command takes: ``--debug`` (tracebacks),
+``-q/--quiet`` (results and errors only), ``-v/--verbose`` (every layer, every note). With
+argcomplete installed, ``eval "$(register-python-argcomplete trtbench)"`` completes commands and
+options in bash.
 """
+# PYTHON_ARGCOMPLETE_OK
 from __future__ import annotations
 
 import argparse
@@ -19,6 +23,7 @@ from typing import List, Optional, Sequence
 
 from trtbench import __version__
 from trtbench.errors import TrtbenchError
+from trtbench.render import console
 
 # Order is the order shown in `trtbench --help`.
 COMMAND_MODULES = (
@@ -47,14 +52,33 @@ def _load_commands() -> list:
     return [importlib.import_module(f"trtbench.cli.commands.{name}") for name in COMMAND_MODULES]
 
 
+def _add_global(parser: argparse.ArgumentParser, default: object) -> None:
+    """Options taken before or after the command name (SUPPRESS keeps the one given before)."""
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks for errors")
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", default=default,
+                      help="print only results and errors (no progress or notes on stderr)")
+    loud.add_argument("-v", "--verbose", action="store_true", default=default,
+                      help="show every layer and every note")
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion when argcomplete is installed (pip install 'trtbench[completion]')."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trtbench",
-        description="How many 28x28 tiles per millisecond a CNN classifies on a device, "
+        description="How many images per millisecond a CNN classifies on a device, "
         "and where the time goes.",
     )
     parser.add_argument("--version", action="version", version=f"trtbench {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    _add_global(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _load_commands():
         p = sub.add_parser(
@@ -64,23 +88,41 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {module.EXAMPLE}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show tracebacks for errors")
+        _add_global(p, default=argparse.SUPPRESS)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
+
+
+def _export_tables(args: argparse.Namespace) -> None:
+    """--csv / --markdown: the tables the command printed, also as files."""
+    csv, markdown = getattr(args, "csv", None), getattr(args, "markdown", None)
+    if csv is None and markdown is None:
+        return
+    written = console.export_tables(csv=csv, markdown=markdown)
+    if not console.shown_tables():
+        console.warn("no table was printed, so --csv/--markdown wrote empty files"
+                     + (" (--json - prints JSON instead of tables)" if getattr(args, "json", None) == "-" else ""))
+    for path in written:
+        console.info(f"wrote {path}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 a finding such as drift, 2 a user error)."""
     args_list: List[str] = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    _complete(parser)
     args = parser.parse_args(args_list)
+    if args.quiet and args.verbose:
+        parser.error("-q/--quiet and -v/--verbose exclude each other")
+    console.configure(quiet=args.quiet, verbose=args.verbose)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        _export_tables(args)
+        return code
     except TrtbenchError as exc:
         if getattr(args, "debug", False):
             traceback.print_exc()

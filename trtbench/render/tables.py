@@ -7,19 +7,16 @@ always reads the same, on a terminal (box tables, colour) or in a pipe (plain AS
 from __future__ import annotations
 
 import statistics
-import sys
 from itertools import groupby
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from rich.console import Console
-from rich.table import Table
 
 from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
-from trtbench.errors import TrtbenchError
 from trtbench.render import console as house
-from trtbench.results.record import RunRecord, dumps, write_records
+from trtbench.render.sheet import Sheet
+from trtbench.results.record import RunRecord
 
 TOP_LAYERS = 15
 _PASSING = {"pass", "passed", "ok", "valid"}
@@ -54,12 +51,10 @@ def title(record: RunRecord) -> str:
     )
 
 
-def headline(record: RunRecord) -> Table:
+def headline(record: RunRecord) -> Sheet:
     """The measured throughput: tiles/ms, ms per batch and per tile, spread, how it was timed."""
     cv, low, high = spread(record)
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column("what")
-    t.add_column("value", justify="left")
+    t = Sheet(f"{record.model_name}, batch {record.batch}: throughput", ["what", "value"], header=False)
     t.add_row("tiles/ms", house.fmt(record.tiles_per_ms, 4))
     t.add_row("ms per batch", house.fmt(record.end_to_end_ms, 4))
     t.add_row("ms per tile", house.fmt(record.ms_per_tile, 4))
@@ -78,7 +73,7 @@ def _ordered_categories(record: RunRecord) -> List[Tuple[str, float]]:
     return ordered + sorted(cats.items())
 
 
-def category_table(record: RunRecord) -> Table:
+def category_table(record: RunRecord) -> Sheet:
     """Time per category (the study's operation classes), in canonical order, with a total."""
     cats = _ordered_categories(record)
     total = sum(ms for _, ms in cats)
@@ -100,7 +95,7 @@ def category_table(record: RunRecord) -> Table:
     return t
 
 
-def layer_table(record: RunRecord, verbose: bool = False) -> Table:
+def layer_table(record: RunRecord, verbose: bool = False) -> Sheet:
     """Per-layer times: all in execution order with `verbose`, else the slowest `TOP_LAYERS`."""
     layers = list(record.layers)
     has_type = any(layer.type for layer in layers)
@@ -143,7 +138,7 @@ def validity_lines(record: RunRecord) -> List[str]:
     return lines
 
 
-def batch_table(records: Sequence[RunRecord]) -> Table:
+def batch_table(records: Sequence[RunRecord]) -> Sheet:
     """One row per batch size of one model/backend/device: the study's batch axis."""
     first = records[0]
     t = house.table(
@@ -178,7 +173,7 @@ def _times(value: Optional[float]) -> str:
     return "-" if value is None else f"{house.fmt(value)}×"
 
 
-def comparison_table(result: Comparison) -> Table:
+def comparison_table(result: Comparison) -> Sheet:
     """Per category: µs per tile on each side, speedup B over A, what the peaks predict, flags."""
     has_prediction = result.prediction is not None
     columns = (
@@ -210,7 +205,7 @@ def _names(names: Sequence[str]) -> str:
     return f"{short[0]} + ... + {short[-1]} ({len(short)} layers)"
 
 
-def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
+def layer_pair_table(result: Comparison, verbose: bool = False) -> Sheet:
     """Layers aligned across the two runs (fused groups on one row), slowest on A first unless verbose."""
     pairs = list(result.layers)
     shown = (
@@ -238,30 +233,45 @@ def layer_pair_table(result: Comparison, verbose: bool = False) -> Table:
     return t
 
 
+class _Out:
+    """Where a renderer prints: the house console (tables kept for --csv/--markdown), or a given one."""
+
+    def __init__(self, console: Optional[Console]) -> None:
+        self.console = console
+
+    def table(self, sheet: Sheet) -> None:
+        if self.console is None:
+            house.show(sheet)
+        else:
+            self.console.print(sheet.to_rich(self.console.is_terminal))
+
+    def line(self, text: str = "", bold: bool = False) -> None:
+        out = self.console or house.stdout()
+        out.print(text, style="bold" if bold else None, markup=False, highlight=False)
+
+
 def print_comparisons(
     results: Sequence[Comparison], verbose: bool = False, console: Optional[Console] = None
 ) -> None:
     """Render each comparison: which runs, the category table, the prediction, notes, the layers."""
-    out = console or house.stdout()
+    out = _Out(console)
     for index, result in enumerate(results):
         if index:
-            out.print()
-        out.print(f"A: {result.a.model_name} · {_label(result.a)}", markup=False, highlight=False)
-        out.print(f"B: {result.b.model_name} · {_label(result.b)}", markup=False, highlight=False)
-        out.print(comparison_table(result))
+            out.line()
+        out.line(f"A: {result.a.model_name} · {_label(result.a)}")
+        out.line(f"B: {result.b.model_name} · {_label(result.b)}")
+        out.table(comparison_table(result))
         prediction = result.prediction
         if prediction is not None:
-            out.print(
+            out.line(
                 f"predicted from target profiles {prediction.a_target} → {prediction.b_target}: "
                 f"peak FLOP/s {_times(prediction.compute)} (conv, fc), "
-                f"bandwidth {_times(prediction.bandwidth)} (pool, elementwise, reformat)",
-                markup=False,
-                highlight=False,
+                f"bandwidth {_times(prediction.bandwidth)} (pool, elementwise, reformat)"
             )
         for note in result.notes:
-            out.print(f"note: {note}", markup=False, highlight=False)
+            out.line(f"note: {note}")
         if result.layers:
-            out.print(layer_pair_table(result, verbose))
+            out.table(layer_pair_table(result, verbose))
 
 
 # ---- entry points ---------------------------------------------------------------------------
@@ -270,56 +280,33 @@ def print_records(
 ) -> None:
     """Render each record (headline, categories, layers, validity), then a batch table for every
     model/backend/device measured at several batch sizes."""
-    out = console or house.stdout()
+    out = _Out(console)
     shown: set = set()  # check lines and notes already printed for an earlier record
     for index, record in enumerate(records):
         if index:
-            out.print()
-        out.print(title(record), style="bold", markup=False, highlight=False)
-        out.print(headline(record))
+            out.line()
+        out.line(title(record), bold=True)
+        out.table(headline(record))
         if record.categories:
-            out.print(category_table(record))
+            out.table(category_table(record))
         if record.layers:
-            out.print(layer_table(record, verbose))
+            out.table(layer_table(record, verbose))
         lines = validity_lines(record)
         rest = lines[1:] if lines and lines[0].startswith("verdict:") else lines
         repeated = 0
         for line in lines[: len(lines) - len(rest)] + rest + [f"note: {n}" for n in record.notes]:
             if line.startswith("verdict:"):
-                out.print(line, markup=False, highlight=False)
+                out.line(line)
             elif line in shown and not verbose:
                 repeated += 1
             else:
                 shown.add(line)
-                out.print(line, markup=False, highlight=False)
+                out.line(line)
         if repeated:
-            out.print(f"  ({repeated} more check(s)/note(s) as above)", markup=False, highlight=False)
+            out.line(f"  ({repeated} more check(s)/note(s) as above; -v shows them)")
     keyed = sorted(records, key=_series_key)
     for _, group in groupby(keyed, key=_series_key):
         series = list(group)
         if len({r.batch for r in series}) > 1:
-            out.print()
-            out.print(batch_table(series))
-
-
-def emit_text(text: str, dest: str) -> None:
-    """Write JSON (or any) text to stdout for ``-``, else to the file `dest`."""
-    if dest == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-        return
-    try:
-        Path(dest).write_text(text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        raise TrtbenchError(
-            f"cannot write {dest}: {exc.strerror}", hint="give another path to --json"
-        ) from None
-
-
-def emit_json(records: Sequence[RunRecord], dest: str) -> None:
-    """Write records as JSON: to stdout for ``-``, else to the file `dest` (atomically)."""
-    if dest == "-":
-        sys.stdout.write((dumps(records) if records else "[]") + "\n")
-        sys.stdout.flush()
-    else:
-        write_records(records, Path(dest))
+            out.line()
+            out.table(batch_table(series))

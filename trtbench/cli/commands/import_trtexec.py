@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trtbench import env
-from trtbench.errors import TrtbenchError
+from trtbench.cli import args as common
 from trtbench.render import console
 
 NAME = "import-trtexec"
@@ -21,37 +20,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="trtexec's console output (device, version, summary, --dumpProfile table)")
     parser.add_argument("--batch", type=int, metavar="N", help="tiles per inference, when the log has no shapes")
     parser.add_argument("--target", metavar="NAME", help="the device's target name (tx1, gtx960, ...) for the record")
-    parser.add_argument("--json", metavar="FILE|-", help="also write the run as JSON ('-' for stdout)")
-    parser.add_argument("--db", type=Path, default=None, help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)")
+    common.add_json(parser, "the run")
+    common.add_exports(parser)
+    common.add_db(parser)
     parser.add_argument("--no-db", action="store_true", help="do not store the run")
-    parser.add_argument("--verbose", "-v", action="store_true", help="every layer, and which ones fell to 'other'")
 
 
 def run(args: argparse.Namespace) -> int:
-    from trtbench.backends.trtexec.importer import import_outputs
-    from trtbench.render.tables import emit_json, print_records
-    from trtbench.results.store import Store
+    from trtbench.api.runs import import_trtexec
+    from trtbench.render.tables import print_records
+    from trtbench.results.record import write_records
 
-    if args.batch is not None and args.batch < 1:
-        raise TrtbenchError(f"--batch {args.batch} must be at least 1")
-    if not (args.profile or args.times or args.log):
-        raise TrtbenchError("nothing to import", hint="give --profile P.json (and --layers, --times, --log)")
-    record = import_outputs(args.profile, args.layers, args.times, args.log, batch=args.batch)
-    if args.target:
-        record.device = args.target
-        record.host.target = args.target
-    records = [record]
-    if not args.no_db:
-        with Store(args.db or env.db_path()) as store:
-            store.add(records)
+    db = None if args.no_db else common.db_path(args)
+    record = import_trtexec(args.profile, args.layers, args.times, args.log, batch=args.batch, target=args.target,
+                            db=db)
     if args.json:
-        emit_json(records, args.json)
+        write_records([record], args.json)
     if args.json != "-":
-        print_records(records, verbose=args.verbose)
-    if args.verbose:
-        for layer in record.layers:
-            if layer.category == "other":
-                console.info(f"'{layer.name}' ({layer.type or 'no layer info'}) fell to 'other'")
-    if not args.no_db:
-        console.info(f"trtbench: stored run {record.run_id} in {args.db or env.db_path()}")
+        print_records([record], verbose=args.verbose)
+    for layer in record.layers:
+        if layer.category == "other":
+            console.detail(f"'{layer.name}' ({layer.type or 'no layer info'}) fell to 'other'")
+    if db is not None:
+        console.info(f"trtbench: stored run {record.run_id} in {db}")
     return 0

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-from trtbench import env
+from trtbench import env, jsonio
+from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
-from trtbench.render.tables import emit_json, emit_text
-from trtbench.results.record import RunRecord, read_records, write_records
-from trtbench.results.runref import load_runs, open_existing
-from trtbench.results.store import Store, parse_since, utc_time
+from trtbench.results.record import RunRecord, write_records
+from trtbench.results.store import parse_since, utc_time
 
 NAME = "runs"
 HELP = "list saved runs (filter by model, backend, device, batch, tag); export, import or delete them"
@@ -26,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=50, help="show at most N runs, newest first (default 50; 0 = all)"
     )
     _add_db_json(parser)
+    common.add_exports(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     export = actions.add_parser(
         "export", help="write runs to one JSON file: the ids given, or every run matching the filters"
@@ -125,7 +124,7 @@ def _tags(pairs: List[str]) -> Dict[str, str]:
     return tags
 
 
-def summary(record: RunRecord, tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def summary(record: RunRecord) -> Dict[str, Any]:
     """The listing's fields of one run (the full record is what `runs export` writes)."""
     return {
         "run_id": record.run_id,
@@ -140,21 +139,19 @@ def summary(record: RunRecord, tags: Optional[Dict[str, str]] = None) -> Dict[st
         "end_to_end_ms": record.end_to_end_ms,
         "verdict": record.validity.verdict,
         "kind": record.kind,
-        "tags": tags or {},
+        "tags": dict(record.tags),
     }
 
 
 def _list(args: argparse.Namespace) -> int:
+    from trtbench.api.runs import find_runs
+
     db = _db(args)
     filters = _filters(args)
-    if not db.exists():
-        rows: List[Dict[str, Any]] = []
-    else:
-        with open_existing(db) as store:
-            records = store.find(**filters, limit=args.limit or None)
-            rows = [summary(record, store.tags(record.run_id)) for record in records]
+    records = find_runs(db, **filters, limit=args.limit or None, kind=None)
+    rows = [summary(record) for record in records]
     if args.json:
-        emit_text(json.dumps(rows, indent=2), args.json)
+        jsonio.write_json(rows, args.json)
         return 0
     if not rows:
         console.info(
@@ -162,8 +159,10 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     with_tags = any(row["tags"] for row in rows)
+    with_kind = any(row["kind"] != "profile" for row in rows)
     columns = [
         "run",
+        *(["kind"] if with_kind else []),
         "created",
         "model",
         "backend",
@@ -174,12 +173,12 @@ def _list(args: argparse.Namespace) -> int:
         "ms/batch",
         "verdict",
     ] + (["tags"] if with_tags else [])
-    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "tiles/ms", "ms/batch"])
-    for column in t.columns[:-1] if with_tags else t.columns:
-        column.no_wrap = True
+    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "tiles/ms", "ms/batch"],
+                      no_wrap=columns[:-1] if with_tags else columns)
     for row in rows:
         cells = [
             row["run_id"][:12],
+            *([row["kind"]] if with_kind else []),
             _utc_minutes(row["created"]),
             row["model"],
             row["backend"],
@@ -193,7 +192,7 @@ def _list(args: argparse.Namespace) -> int:
         if with_tags:
             cells.append(" ".join(f"{k}={v}" for k, v in row["tags"].items()))
         t.add_row(*cells)
-    console.stdout().print(t)
+    console.show(t)
     if args.limit and len(rows) == args.limit:
         console.info(f"showing the newest {args.limit}; --limit 0 shows all")
     return 0
@@ -204,40 +203,36 @@ def _utc_minutes(created: str) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from trtbench.api.runs import find_runs, load_runs
+    from trtbench.results.runref import open_existing
+
     filters = _filters(args)
     if args.run_ids:
         records = load_runs(args.run_ids, _db(args))
     else:
-        with open_existing(_db(args)) as store:
-            records = list(reversed(store.find(**filters)))  # oldest first, as they were measured
+        open_existing(_db(args))  # a missing database is an error here, not an empty export
+        records = list(reversed(find_runs(_db(args), **filters, kind=None)))  # oldest first, as measured
         if not records:
             raise TrtbenchError(
                 f"no runs in {_db(args)} match the filters", hint="list them with: trtbench runs"
             )
-    if args.out == "-":
-        emit_json(records, "-")
-    else:
-        write_records(records, Path(args.out))
+    write_records(records, args.out)
+    if args.out != "-":
         console.info(f"wrote {len(records)} run(s) to {args.out}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    records: List[RunRecord] = []
-    for name in args.files:
-        records.extend(read_records(Path(name)))
-    db = _db(args)
-    with Store(db) as store:
-        new = [record for record in records if record.run_id not in store]
-        store.add(new)
-    skipped = len(records) - len(new)
-    console.info(f"imported {len(new)} run(s) into {db}" + (f"; {skipped} already there" if skipped else ""))
+    from trtbench.api.runs import import_runs
+
+    new, skipped = import_runs(args.files, _db(args))
+    console.info(f"imported {len(new)} run(s) into {_db(args)}" + (f"; {skipped} already there" if skipped else ""))
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    with open_existing(_db(args)) as store:
-        for run_id in args.run_ids:
-            store.delete(run_id)
-    console.info(f"deleted {len(args.run_ids)} run(s)")
+    from trtbench.api.runs import delete_runs
+
+    count = delete_runs(args.run_ids, _db(args))
+    console.info(f"deleted {count} run(s)")
     return 0

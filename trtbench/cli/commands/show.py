@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from trtbench import env
-from trtbench.render import tables
-from trtbench.results.runref import load_runs
+from trtbench.cli import args as common
 
 NAME = "show"
 HELP = "show the tables of saved runs again (run ids from the database, or JSON run files)"
@@ -19,17 +16,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "runs",
         nargs="+",
         metavar="RUN|FILE",
-        help="a run id (or a unique prefix) in the database, or a JSON run file",
+        help="a run id (or a unique prefix) in the database, a JSON run file, or a database file",
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="list every layer, not only the slowest")
-    parser.add_argument("--json", metavar="FILE|-", help="write the records as JSON instead ('-' for stdout)")
-    parser.add_argument("--db", type=Path, help=f"the run database (default {env.db_path()}, or TRTBENCH_DB)")
+    common.add_json(parser, "the records instead")
+    common.add_exports(parser)
+    common.add_db(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    records = load_runs(args.runs, args.db or env.db_path())
+    from trtbench.api.runs import load_runs
+    from trtbench.render import tables
+    from trtbench.results.record import write_records
+
+    records = load_runs(args.runs, common.db_path(args))
     if args.json:
-        tables.emit_json(records, args.json)
+        write_records(records, args.json)
         if args.json == "-":
             return 0
     tables.print_records(records, verbose=args.verbose)

@@ -1,0 +1,123 @@
+"""The one path from a model to stored runs: resolve → choose a backend → load → measure → store.
+
+`trtbench.profile`, the sweep, the live drift loop and the study all open models here, so a
+change to how a model is loaded or a run is stored is made once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
+
+from trtbench.backends.base import Backend, LoadOptions, Session
+from trtbench.errors import TrtbenchError
+from trtbench.models.source import DEFAULT_CACHE, ModelSource, resolve_model
+from trtbench.results.record import RunRecord
+from trtbench.results.store import Store
+
+Log = Callable[[str], None]  # where the pipeline says what it does (the CLI prints it on stderr)
+ModelRef = Union[str, Path, ModelSource]
+ENGINE_BACKENDS = ("tensorrt", "trtexec")
+
+
+def _quiet(message: str) -> None:
+    """The default `Log`: the library prints nothing."""
+
+
+@dataclass
+class Method:
+    """How each batch is measured (`trtbench.measure.method.measure`)."""
+
+    iterations: int = 20
+    loops: int = 3
+    warmup: Optional[int] = None  # None: at least 3 inferences and 0.5 s
+    profile: bool = True  # the separate per-layer profiling pass
+    profile_iterations: Optional[int] = None  # None: `iterations`
+    telemetry: bool = True  # sample NVML / tegrastats during the timing pass where a source exists
+
+    def check(self) -> None:
+        for flag, value in (("--iterations", self.iterations), ("--loops", self.loops),
+                            ("--profile-iterations", self.profile_iterations)):
+            if value is not None and value < 1:
+                raise TrtbenchError(f"{flag} must be at least 1, got {value}")
+        if self.warmup is not None and self.warmup < 0:
+            raise TrtbenchError(f"--warmup must be 0 or more, got {self.warmup}")
+
+
+@dataclass
+class Opened:
+    """A model loaded on a backend: what `open_session` gives. Close it (or use `with`)."""
+
+    model: ModelSource
+    backend: Backend
+    session: Session
+    reason: str  # one line: which backend and why
+    device: str
+    notes: List[str] = field(default_factory=list)
+
+    def __enter__(self) -> "Opened":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def default_device(backend_name: str) -> str:
+    return "cuda" if backend_name in ENGINE_BACKENDS else "cpu"
+
+
+def resolve(model: ModelRef, cache_dir: Path = DEFAULT_CACHE) -> ModelSource:
+    """What `model` names (a spec, an ONNX file, a checkpoint, an engine plan) as a `ModelSource`."""
+    return model if isinstance(model, ModelSource) else resolve_model(str(model), Path(cache_dir))
+
+
+def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] = None, precision: str = "fp32",
+                 threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
+                 cache_dir: Path = DEFAULT_CACHE) -> Opened:
+    """Resolve `model`, choose the backend (``auto`` or a name) and load the model on it."""
+    from trtbench.backends import choose
+
+    if threads is not None and threads < 1:
+        raise TrtbenchError(f"--threads must be at least 1, got {threads}")
+    source = resolve(model, cache_dir)
+    chosen, reason = choose(backend, source, device)
+    where = device or default_device(chosen.name)
+    options = LoadOptions(device=where, precision=precision, threads=threads, cuda_graph=cuda_graph,
+                          channels_last=channels_last)
+    return Opened(source, chosen, chosen.load(source, options), reason, where)
+
+
+def open_store(db: Optional[Union[str, Path]]) -> Optional[Store]:
+    """The database to store runs in, opened and checked writable now (not after an hour of
+    measuring); None when `db` is None."""
+    if db is None:
+        return None
+    store = Store(Path(db))
+    store.open()
+    try:
+        store.check_writable()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def measure_batches(opened: Opened, batches: Sequence[int], method: Method, store: Optional[Store] = None,
+                    log: Log = _quiet, extra_notes: Sequence[str] = ()) -> Iterator[RunRecord]:
+    """Measure each batch on an opened model; store each record as soon as it is measured (one
+    transaction per batch: never a half-written run), then yield it."""
+    from trtbench.measure.method import measure
+
+    for batch in batches:
+        log(f"measuring {opened.model.name} at batch {batch:,} on {opened.backend.name} ({opened.device})")
+        record = measure(opened.session, opened.model, batch, iterations=method.iterations, loops=method.loops,
+                         warmup=method.warmup, profile=method.profile,
+                         profile_iterations=method.profile_iterations,
+                         telemetry="auto" if method.telemetry else None)
+        record.notes.extend(extra_notes)
+        if store is not None:
+            store.add([record])
+        yield record

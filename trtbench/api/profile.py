@@ -1,0 +1,52 @@
+"""`trtbench.profile`: a model's throughput and where its time goes, at one or more batch sizes."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+from trtbench.api.pipeline import Log, Method, ModelRef, _quiet, measure_batches, open_session, open_store
+from trtbench.models.source import DEFAULT_CACHE
+from trtbench.results.record import RunRecord
+
+Batches = Union[int, Sequence[int]]
+
+
+def batch_list(batch: Batches) -> List[int]:
+    """An int or a list of ints as a list of batch sizes (each at least 1)."""
+    from trtbench.errors import TrtbenchError
+
+    batches = [batch] if isinstance(batch, int) else list(batch)
+    if not batches:
+        raise TrtbenchError("give at least one batch size", hint="e.g. batch=1024 or batch=[16, 64]")
+    for b in batches:
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise TrtbenchError(f"batch size {b!r} is not a whole number of at least 1")
+    return batches
+
+
+def profile(model: ModelRef, batch: Batches = 1024, backend: str = "auto", device: Optional[str] = None,
+            precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: int = 20, loops: int = 3,
+            warmup: Optional[int] = None, profile_iterations: Optional[int] = None, layers: bool = True,
+            threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
+            telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE, log: Log = _quiet) -> List[RunRecord]:
+    """Measure `model` at each batch size and return one `RunRecord` per batch.
+
+    `model`: a spec name (``c1d20-f1n128``), a spec ``.toml``, an ``.onnx`` file, a ``.pt``
+    checkpoint from `trtbench train`, or a TensorRT ``.plan``. `backend`: ``auto`` (TensorRT where it
+    imports, else onnxruntime on the CPU) or a name; `device`: None means cuda for TensorRT and
+    trtexec, cpu otherwise. `db`: a database file to store every run in as soon as it is
+    measured, or None to store nothing. `layers=False` skips the per-layer profiling pass.
+    `log` receives one line per step (which backend, which batch).
+    """
+    batches = batch_list(batch)
+    method = Method(iterations=iterations, loops=loops, warmup=warmup, profile=layers,
+                    profile_iterations=profile_iterations, telemetry=telemetry)
+    method.check()
+    store = open_store(db)
+    try:
+        with open_session(model, backend, device, precision, threads, cuda_graph, channels_last, cache_dir) as opened:
+            log(opened.reason)
+            return list(measure_batches(opened, batches, method, store, log))
+    finally:
+        if store is not None:
+            store.close()

@@ -1,0 +1,97 @@
+"""Saved runs: load them from files or the database, list, import, export and delete them."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
+
+from trtbench import env
+from trtbench.errors import TrtbenchError
+from trtbench.results.record import RunRecord, read_records, write_records
+from trtbench.results.runref import Ref, open_existing
+from trtbench.results.runref import load_runs as _load
+from trtbench.results.store import Store
+
+Source = Union[Ref, RunRecord, Sequence[Union[Ref, RunRecord]]]
+
+
+def _db(db: Optional[Ref]) -> Path:
+    return Path(db) if db is not None else env.db_path()
+
+
+def load_runs(source: Source, db: Optional[Ref] = None, kind: str = "profile") -> List[RunRecord]:
+    """Saved runs, in order: from a JSON run file, from a database file (all its runs of `kind`,
+    oldest first), or run ids (or unique prefixes) looked up in `db` (default: TRTBENCH_DB or
+    ./trtbench.db). `source` may be one of these, a `RunRecord`, or a list mixing them."""
+    items: Sequence[Any] = source if isinstance(source, (list, tuple)) else [source]
+    records: List[RunRecord] = []
+    for item in items:
+        if isinstance(item, RunRecord):
+            records.append(item)
+        else:
+            records.extend(_load([item], _db(db), kind=kind))
+    return records
+
+
+def find_runs(db: Optional[Ref] = None, *, model: Optional[str] = None, backend: Optional[str] = None,
+              device: Optional[str] = None, device_name: Optional[str] = None, batch: Optional[int] = None,
+              tags: Optional[Mapping[str, str]] = None, since: Optional[str] = None,
+              limit: Optional[int] = None, kind: Optional[str] = None) -> List[RunRecord]:
+    """Runs in `db` matching every filter, newest first (`kind` None: profile and drift runs).
+    An absent database has no runs."""
+    path = _db(db)
+    if not path.exists():
+        return []
+    with open_existing(path) as store:
+        return store.find(model=model, backend=backend, device=device, device_name=device_name, batch=batch,
+                          tags=tags, since=since, limit=limit, kind=kind)
+
+
+def export_runs(records: Sequence[RunRecord], path: Ref) -> None:
+    """Write runs to one JSON file (``-``: stdout), tags and all, for `import_runs` elsewhere."""
+    write_records(records, Path(path) if str(path) != "-" else path)  # type: ignore[arg-type]
+
+
+def import_runs(files: Sequence[Ref], db: Optional[Ref] = None) -> Tuple[List[RunRecord], int]:
+    """Add the runs of JSON run files to `db`; return (the runs added, how many were there already)."""
+    records: List[RunRecord] = []
+    for name in files:
+        records.extend(read_records(Path(name)))
+    with Store(_db(db)) as store:
+        new = [record for record in records if record.run_id not in store]
+        store.add(new)
+    return new, len(records) - len(new)
+
+
+def delete_runs(run_ids: Sequence[str], db: Optional[Ref] = None) -> int:
+    """Remove runs (ids or unique prefixes) from `db`; return how many."""
+    if not run_ids:
+        raise TrtbenchError("name the runs to delete", hint="list them with: trtbench runs")
+    with open_existing(_db(db)) as store:
+        for run_id in run_ids:
+            store.delete(run_id)
+    return len(run_ids)
+
+
+def import_trtexec(profile: Optional[Ref] = None, layers: Optional[Ref] = None, times: Optional[Ref] = None,
+                   log: Optional[Ref] = None, *, batch: Optional[int] = None, target: Optional[str] = None,
+                   db: Optional[Ref] = None) -> RunRecord:
+    """One run from trtexec's exports (``--exportProfile``, ``--exportLayerInfo``,
+    ``--exportTimes``) and console log, measured on any device (a Jetson's, say); stored in `db`
+    when given. `target` names the device's target profile (tx1, gtx960, ...)."""
+    from trtbench.backends.trtexec.importer import import_outputs
+
+    if batch is not None and batch < 1:
+        raise TrtbenchError(f"--batch {batch} must be at least 1")
+    if not (profile or times or log):
+        raise TrtbenchError("nothing to import", hint="give --profile P.json (and --layers, --times, --log)")
+    as_path = (lambda p: Path(p) if p is not None else None)  # noqa: E731
+    record = import_outputs(as_path(profile), as_path(layers), as_path(times), as_path(log), batch=batch)
+    if target:
+        from trtbench.device.targets import get_target
+
+        record.device = get_target(target).name
+        record.host.target = record.device
+    if db is not None:
+        with Store(Path(db)) as store:
+            store.add([record])
+    return record
