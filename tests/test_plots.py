@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from trtbench.cli.commands.plot import read_series
+from trtbench.analysis.series import read_series, step_markers
 from trtbench.errors import TrtbenchError
 from trtbench.render import plots
 
@@ -47,12 +47,12 @@ def test_empty_data_is_a_user_error(tmp_path):
 def test_read_series_accepts_a_list_a_mapping_and_a_drift_result(tmp_path):
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps([1.0, 2.0, 3.0]))
-    assert read_series(plain) == ({"series": [1.0, 2.0, 3.0]}, {})
+    assert read_series(plain) == {"total": [1.0, 2.0, 3.0]} and step_markers(plain) == {}
     parts = tmp_path / "parts.json"
     parts.write_text(json.dumps({"drift": True, "series": {"alloc": [1, 2], "compute": [3, 4]},
-                                 "results": {"alloc": {"step_index": 1}}}))
-    series, markers = read_series(parts)
-    assert series == {"alloc": [1.0, 2.0], "compute": [3.0, 4.0]} and markers == {"alloc": 1}
+                                 "parts": {"alloc": {"step_index": 1}, "compute": {"step_index": None}}}))
+    assert read_series(parts) == {"alloc": [1.0, 2.0], "compute": [3.0, 4.0]}
+    assert step_markers(parts) == {"alloc": 1}
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"drift": False}))
     with pytest.raises(TrtbenchError):

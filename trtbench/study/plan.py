@@ -1,9 +1,10 @@
 """The 2016 study as a list of trtbench commands (`trtbench.study.collect` reads their results back).
 
 `trtbench study --out DIR` runs the steps below in order. Each step is one ordinary trtbench
-command line (so the report can list them and a user can re-run any one alone), writes into DIR,
-and is skipped when its output is already there: an interrupted study picks up where it stopped
-(the sweeps resume point by point through their database tags).
+command (a verb, its positional arguments and its options), run through the Python API
+(`trtbench.api.study`) and listed in the report as the command line a user can re-run alone. It
+writes into DIR and is skipped when its output is already there: an interrupted study picks up
+where it stopped (the sweeps resume point by point through their database tags).
 
 Layout of DIR::
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.study.collect import reference_batch
@@ -68,13 +69,34 @@ class StudyOptions:
 
 @dataclass
 class Step:
-    """One trtbench command of the study. `done()` says whether its output is already there."""
+    """One trtbench command of the study. `done()` says whether its output is already there.
+
+    `options` are keyed by the command's option names as argparse stores them (``sweep_run`` for
+    ``--sweep-run``); the same names are the API function's keywords, so the command line printed
+    and the call made are one description (a test parses every step's `argv` with the real CLI).
+    """
 
     name: str
-    argv: List[str]
+    verb: str  # the trtbench command: sweep, train, drift, fit, plot
+    positionals: List[str]
+    options: Dict[str, Any]
     done: Callable[[], bool]
-    ok_codes: Sequence[int] = (0,)  # drift exits 1 when it finds drift: a finding, not a failure
     what: str = ""
+
+    @property
+    def argv(self) -> List[str]:
+        out = [self.verb, *self.positionals]
+        for key, value in self.options.items():
+            if value is None or value is False:
+                continue
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                out.append(flag)
+            elif isinstance(value, (list, tuple)):
+                out += [flag, *(str(v) for v in value)]
+            else:
+                out += [flag, str(value)]
+        return out
 
     @property
     def command(self) -> str:
@@ -96,11 +118,8 @@ def bundled_file(name: str) -> Path:
                         hint="install trtbench from its repository (pip install -e .), or give --sweep-file")
 
 
-def _config_args(opts: StudyOptions) -> List[str]:
-    args = ["--backend", opts.backend, "--device", opts.device, "--precision", opts.precision]
-    if opts.threads:
-        args += ["--threads", str(opts.threads)]
-    return args
+def _config(opts: StudyOptions) -> Dict[str, Any]:
+    return {"backend": opts.backend, "device": opts.device, "precision": opts.precision, "threads": opts.threads}
 
 
 def sweep_complete(db: Path, sweep_file: Path, config: str) -> bool:
@@ -125,68 +144,60 @@ def plan_steps(opts: StudyOptions) -> List[Step]:
     from trtbench.sweep.plan import config_tag
 
     config = config_tag(opts.backend, opts.device, opts.precision, opts.threads)
-    db = ["--db", str(opts.db)]
+    db = str(opts.db)
     study_file = opts.sweep_file or bundled_file(STUDY_SWEEP)
     neurons_file = opts.neurons_file or bundled_file(NEURONS_SWEEP)
     study_sweep = load_sweep(study_file)
     study_name, neurons_name = safe_name(study_sweep.name), safe_name(load_sweep(neurons_file).name)
-    batch = ["--batch", str(reference_batch(p.batch for g in study_sweep.groups for p in g.points))]
-    work: List[str] = []
-    if opts.iterations:
-        work += ["--iterations", str(opts.iterations)]
-    if opts.loops:
-        work += ["--loops", str(opts.loops)]
+    batch = reference_batch(p.batch for g in study_sweep.groups for p in g.points)
+    work = {"iterations": opts.iterations or None, "loops": opts.loops or None}
+    sweep_options = {**_config(opts), **work, "db": db}
     steps: List[Step] = []
     if "sweep" not in opts.skip:
-        steps.append(Step("sweep", ["sweep", str(study_file), *_config_args(opts), *work, *db],
-                          lambda: sweep_complete(opts.db, study_file, config),
-                          what="the four experiment groups"))
+        steps.append(Step("sweep", "sweep", [str(study_file)], sweep_options,
+                          lambda: sweep_complete(opts.db, study_file, config), what="the four experiment groups"))
     if "neurons" not in opts.skip:
-        steps.append(Step("neurons", ["sweep", str(neurons_file), *_config_args(opts), *work, *db],
+        steps.append(Step("neurons", "sweep", [str(neurons_file)], sweep_options,
                           lambda: sweep_complete(opts.db, neurons_file, config),
                           what="FC neurons on and off multiples of 128"))
     if "table2" not in opts.skip:
         table2_file = bundled_file(TABLE2_SWEEP)
-        steps.append(Step("table2", ["sweep", str(table2_file), *_config_args(opts), *work, *db],
+        steps.append(Step("table2", "sweep", [str(table2_file)], sweep_options,
                           lambda: sweep_complete(opts.db, table2_file, config),
                           what="Table 2's three networks at batch 1024"))
     if "train" not in opts.skip:
         for name in TABLE2_NETWORKS:
             out = opts.train_dir() / f"{name}.pt"
-            argv = ["train", name, "--epochs", str(opts.epochs), "--out", str(out), "--device", opts.train_device()]
-            if opts.data_dir:
-                argv += ["--data-dir", str(opts.data_dir)]
+            options: Dict[str, Any] = {"epochs": opts.epochs, "out": str(out), "device": opts.train_device(),
+                                       "data_dir": str(opts.data_dir) if opts.data_dir else None}
             if opts.train_limit:  # a quick look: a validation set to match
-                argv += ["--limit", str(opts.train_limit), "--validation", str(min(5000, max(500, opts.train_limit)))]
-            if opts.threads:
-                argv += ["--threads", str(opts.threads)]
+                options.update(limit=opts.train_limit, validation=min(5000, max(500, opts.train_limit)))
+            options["threads"] = opts.threads
             record = out.with_name(out.stem + ".train.json")
-            steps.append(Step(f"train {name}", argv, record.is_file, what="Table 2: time to 90/95/97 %"))
+            steps.append(Step(f"train {name}", "train", [name], options, record.is_file,
+                              what="Table 2: time to 90/95/97 %"))
     if "drift" not in opts.skip:
         drift = opts.out / "drift.json"
-        steps.append(Step("drift", ["drift", DRIFT_NETWORK, "--loops", str(opts.drift_loops),
-                                    "--iterations", str(opts.drift_iterations), "--batch", str(opts.drift_batch),
-                                    "--alloc", "per-run", *_config_args(opts), "--json", str(drift)],
-                          drift.is_file, ok_codes=(0, 1), what="repeated runs with fresh buffers each loop"))
+        steps.append(Step("drift", "drift", [DRIFT_NETWORK],
+                          {"loops": opts.drift_loops, "iterations": opts.drift_iterations, "batch": opts.drift_batch,
+                           "alloc": "per-run", **_config(opts), "json": str(drift), "db": db},
+                          drift.is_file, what="repeated runs with fresh buffers each loop"))
     if "fit" not in opts.skip:
         for model in ("study", "general"):
             out = opts.out / f"fit-{model}.json"
-            steps.append(Step(f"fit {model}", ["fit", "--sweep", str(study_file), "--sweep-run", "latest",
-                                               "--model", model, *batch, "--save", str(out), *db],
+            steps.append(Step(f"fit {model}", "fit", [],
+                              {"sweep": str(study_file), "sweep_run": "latest", "model": model, "batch": batch,
+                               "save": str(out), "db": db},
                               out.is_file, what="cost model, eqs. 13-18" if model == "study" else "FLOPs/bytes model"))
     if "plot" not in opts.skip:
-        figs = ["--out", str(opts.figures)]
-        steps.append(Step("plot", ["plot", "all", "--sweep", str(study_file), "--sweep-run", "latest", *batch, *figs, *db],
+        figures = str(opts.figures)
+        steps.append(Step("plot", "plot", ["all"], {"sweep": str(study_file), "sweep_run": ["latest"], "batch": batch,
+                                                    "out": figures, "db": db},
                           lambda: any(opts.figures.glob(f"{study_name}-*.png")), what="the study's figures"))
-        steps.append(Step("plot neurons", ["plot", "sweep", "--sweep", str(neurons_file), "--sweep-run", "latest",
-                                           *figs, *db],
+        steps.append(Step("plot neurons", "plot", ["sweep"], {"sweep": str(neurons_file), "sweep_run": ["latest"],
+                                                              "out": figures, "db": db},
                           lambda: any(opts.figures.glob(f"{neurons_name}-*.png")), what="neurons figure"))
         if "drift" not in opts.skip:
-            steps.append(Step("plot drift", ["plot", "drift", "--series", str(opts.out / "drift.json"), *figs],
+            steps.append(Step("plot drift", "plot", ["drift"], {"series": str(opts.out / "drift.json"), "out": figures},
                               lambda: (opts.figures / "drift-drift.png").is_file(), what="drift series"))
     return steps
-
-
-# ---- reading the results back ----------------------------------------------------------------
-
-

@@ -1,18 +1,23 @@
-"""A sweep's saved points read back from the store, with their sweep tags."""
+"""A sweep's saved points read back, from the store or from any list of records (an exported
+file): each record carries its sweep tags (``sweep``, ``sweep_run``, ``point``, ``group``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
+from trtbench.results.record import RunRecord
 
 
 @dataclass
 class Result:
-    """A saved record with its sweep tags (empty for runs outside sweeps)."""
+    """A saved record of a sweep point."""
 
-    record: Any
-    tags: Dict[str, str]
+    record: RunRecord
+
+    @property
+    def tags(self) -> Dict[str, str]:
+        return self.record.tags
 
     @property
     def variables(self) -> Dict[str, int]:
@@ -28,14 +33,28 @@ class Result:
         return family
 
 
+def select(records: Sequence[RunRecord], sweep_name: str, run_id: Optional[str] = None) -> List[Result]:
+    """The records of `sweep_name` (of one run of it, or of every run when `run_id` is None;
+    ``latest`` for the newest run)."""
+    mine = [r for r in records if r.tags.get("sweep") == sweep_name]
+    if run_id == "latest":
+        run_id = latest_run([Result(r) for r in mine])
+    if run_id:
+        mine = [r for r in mine if r.tags.get("sweep_run") == run_id]
+    return [Result(r) for r in mine]
+
+
 def sweep_results(store: Any, sweep_name: str, run_id: Optional[str] = None, config: Optional[str] = None,
                   backend: Optional[str] = None, device_name: Optional[str] = None) -> List[Result]:
-    """The saved points of a sweep (one run of it, or every run when `run_id` is None)."""
+    """The saved points of a sweep in the store (one run of it, ``latest``, or every run when
+    `run_id` is None)."""
     tags = {"sweep": sweep_name}
-    if run_id:
-        tags["sweep_run"] = run_id
     if config:
         tags["sweep_config"] = config
+    if run_id == "latest":
+        run_id = latest_run(sweep_results(store, sweep_name, None, config, backend, device_name))
+    if run_id:
+        tags["sweep_run"] = run_id
     records = store.find(backend=backend, device_name=device_name, tags=tags)
     if not records:
         known = sorted(store.tag_values("sweep"))
@@ -43,10 +62,10 @@ def sweep_results(store: Any, sweep_name: str, run_id: Optional[str] = None, con
         raise TrtbenchError(f"no saved points of sweep {sweep_name}{where} in {store.path}",
                             hint=f"sweeps in this database: {', '.join(known) or 'none'}; "
                                  f"run one with: trtbench sweep models/study.toml")
-    return [Result(r, store.tags(r.run_id)) for r in records]
+    return [Result(r) for r in records]
 
 
 def latest_run(results: Sequence[Result]) -> Optional[str]:
-    """The most recent sweep run among results."""
+    """The most recent sweep run among results (run ids sort by their start time)."""
     runs = sorted({r.tags.get("sweep_run", "") for r in results} - {""})
     return runs[-1] if runs else None

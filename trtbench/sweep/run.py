@@ -178,9 +178,8 @@ class TrainRows:
         return self.rows[spec.name]
 
     def _write(self) -> None:
-        import json
+        from trtbench import jsonio
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"kind": self.KIND, "sweep_run": self.sweep_run, "rows": self.rows}, indent=1) + "\n")
-        tmp.replace(self.path)
+        jsonio.write_json({"kind": self.KIND, "sweep_run": self.sweep_run, "rows": self.rows}, self.path,
+                          what="--train-json", indent=1)

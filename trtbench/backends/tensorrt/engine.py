@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from trtbench import __version__
+from trtbench import __version__, jsonio
 from trtbench.device.host import HostInfo
 from trtbench.device.targets import Target
 from trtbench.errors import TrtbenchError
@@ -122,7 +122,7 @@ def build_metadata(req: BuildRequest, host: HostInfo, matches: Tuple[bool, str],
 
 def write_metadata(engine: Path, metadata: Dict[str, Any]) -> Path:
     path = metadata_path(engine)
-    path.write_text(json.dumps(metadata, indent=2, default=str) + "\n")
+    jsonio.write_json(metadata, path)
     return path
 
 

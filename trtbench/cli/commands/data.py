@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 from trtbench.models import mnist
+from trtbench import jsonio
 from trtbench.render import console
 
 NAME = "data"
@@ -46,11 +45,7 @@ def run(args: argparse.Namespace) -> int:
         payload = {"directory": str(mnist.resolve_dir(args.dir)), "complete": ok, "files": [
             {"name": s.name, "path": str(s.path) if s.path else None, "bytes": s.size, "shape": list(s.shape),
              "canonical": s.canonical, "problem": s.problem} for s in statuses]}
-        text = json.dumps(payload, indent=2) + "\n"
-        if args.json == "-":
-            sys.stdout.write(text)
-        else:
-            Path(args.json).write_text(text)
+        jsonio.write_json(payload, args.json)
     if args.json != "-":
         t = console.table(f"MNIST in {mnist.resolve_dir(args.dir)}",
                           ["file", "found", "shape", "bytes", "content"], right=["bytes"])
@@ -58,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             content = s.problem or ("original MNIST" if s.canonical else "differs from the original MNIST")
             t.add_row(s.name, s.path.name if s.path else "missing", "x".join(map(str, s.shape)) or "-",
                       f"{s.size:,}", content)
-        console.stdout().print(t)
+        console.show(t)
     if not ok:
         directory = mnist.resolve_dir(args.dir)
         missing = [s.name for s in statuses if s.path is None]

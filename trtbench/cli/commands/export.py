@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any, Dict, Union
 
 from trtbench.models.netspec import NetSpec, resolve_spec
+from trtbench import jsonio
 from trtbench.render import console
 
 NAME = "export"
@@ -44,11 +43,9 @@ def run(args: argparse.Namespace) -> int:
                                "checks": {k: v for k, v in result.checks.items() if k != "node_names"}}
     summary["checks"]["node_names"] = result.checks.get("node_names", [])
     if args.json:
-        text = json.dumps(summary, indent=2) + "\n"
+        jsonio.write_json(summary, args.json)
         if args.json == "-":
-            sys.stdout.write(text)
             return 0
-        Path(args.json).write_text(text)
     checks = result.checks
     ort = checks.get("onnxruntime")
     if ort is None:
@@ -61,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if "accuracy_on_tiles" in ort:
             compared += f"; accuracy on those tiles {100 * ort['accuracy_on_tiles']:.1f} %"
     state = "trained" if result.trained else "untrained (random weights, for timing only)"
-    console.stdout().print(
-        f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, "
-        f"{checks['nodes']} nodes, {checks['input']} -> {checks['output']}\n"
-        f"ONNX checker and shape inference passed; {compared}", markup=False, highlight=False)
+    console.line(f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, "
+                 f"{checks['nodes']} nodes, {checks['input']} -> {checks['output']}")
+    console.line(f"ONNX checker and shape inference passed; {compared}")
     return 0

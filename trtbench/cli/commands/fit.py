@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Sequence
 
-from trtbench import env
+from trtbench.cli import args as common
 from trtbench.analysis import costmodel
-from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
 NAME = "fit"
@@ -34,63 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="least squares on relative errors (default: times span decades) or absolute ones")
     parser.add_argument("--free", action="store_true", help="allow negative coefficients (plain least squares)")
     parser.add_argument("--save", type=Path, default=None, help="write the fit(s) to this file for 'trtbench predict --fit'")
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: TRTBENCH_DB or ./trtbench.db)")
-    parser.add_argument("--json", metavar="FILE|-", help="write the fit(s) as JSON ('-' for stdout)")
-
-
-def sweep_name(text: str) -> str:
-    """A sweep's name from its name or its file."""
-    if text.endswith(".toml"):
-        from trtbench.sweep.file import load_sweep
-
-        return load_sweep(Path(text)).name
-    return text
-
-
-def load_records(args: argparse.Namespace) -> List[Any]:
-    """The records the options select: a sweep's saved points, named runs (ids or JSON files), or
-    every run in the database; then narrowed by --backend and --device-name."""
-    from trtbench.results.runref import load_runs, open_existing
-    from trtbench.sweep import results as sweep_results
-
-    db = args.db or env.db_path()
-    if args.runs:
-        records = load_runs(args.runs, db)
-    else:
-        with open_existing(db) as store:
-            if args.sweep:
-                name = sweep_name(args.sweep)
-                run_id = args.sweep_run
-                if run_id == "latest":
-                    run_id = sweep_results.latest_run(sweep_results.sweep_results(store, name, backend=args.backend,
-                                                                    device_name=args.device_name))
-                results = sweep_results.sweep_results(store, name, run_id, backend=args.backend, device_name=args.device_name)
-                records = [r.record for r in results]
-            else:
-                records = store.find(backend=args.backend, device_name=args.device_name)
-    if args.backend:
-        records = [r for r in records if r.backend == args.backend]
-    if args.device_name:
-        records = [r for r in records if r.device_name == args.device_name]
-    if not records:
-        raise TrtbenchError("no runs match", hint="check --sweep/--runs/--backend/--device-name, or list runs with: trtbench runs")
-    return records
-
-
-def by_config(records: Sequence[Any]) -> Dict[Tuple[str, str, str, str], List[Any]]:
-    """Records grouped per backend, device, device name and precision (a fit is per device)."""
-    groups: Dict[Tuple[str, str, str, str], List[Any]] = {}
-    for r in records:
-        groups.setdefault((r.backend, r.device, r.device_name, r.precision), []).append(r)
-    return groups
-
-
-def fit_all(records: Sequence[Any], model: str, batch: Optional[int], folds: int, nonnegative: bool,
-            weighting: str = "relative") -> List[costmodel.FitSet]:
-    if batch is None and model == "study":
-        batch = 1024
-    return [costmodel.fit_records(rs, model, batch, nonnegative=nonnegative, folds=folds, weighting=weighting)
-            for rs in by_config(records).values()]
+    common.add_db(parser)
+    common.add_json(parser, "the fit(s)")
+    common.add_exports(parser)
 
 
 def _pct(value: float) -> str:
@@ -98,7 +41,6 @@ def _pct(value: float) -> str:
 
 
 def render(fits: Sequence[costmodel.FitSet]) -> None:
-    out = console.stdout()
     for fs in fits:
         where = f"{fs.backend} on {fs.device} ({fs.device_name or '?'}), {fs.precision}"
         at = (f"batch {fs.batch}" if fs.batch else "all batches") + f", {fs.total.weighting} least squares"
@@ -107,37 +49,31 @@ def render(fits: Sequence[costmodel.FitSet]) -> None:
         names = costmodel.STUDY_DESCRIPTIONS if fs.model == "study" else {}
         for name, c in fs.total.coefficients.items():
             t.add_row(name, f"{c:.3g}", names.get(name, name.replace("_", " ")))
-        out.print(t)
+        console.show(t)
         q = console.table("fit quality (MAPE: k-fold, out of sample)",
                           ["equation", "points", "R² (in sample)", "MAPE in sample", "MAPE k-fold", "terms"],
                           right=["points", "R² (in sample)", "MAPE in sample", "MAPE k-fold"])
         for f in [fs.total, *fs.categories.values()]:
             terms = " + ".join(f"{c:.2g}·{n}" if n != "overhead" else f"{c:.2g}" for n, c in f.coefficients.items() if c)
             q.add_row(f.target, str(f.points), f"{f.r2:.3f}", _pct(f.in_sample_mape), _pct(f.mape), terms)
-        out.print(q)
+        console.show(q)
         if fs.repeat_mape is not None:
             console.info(f"repeat spread: {fs.repeated_points} points were measured more than once; their "
                          f"measurements differ from their mean by {fs.repeat_mape:.1f} % on average (a floor "
                          "for any model's MAPE; a noisy machine raises it)")
 
 
-def write_json(payload: Any, target: str) -> None:
-    text = json.dumps(payload, indent=2, default=lambda v: None)
-    if target == "-":
-        sys.stdout.write(text + "\n")
-    else:
-        Path(target).write_text(text + "\n")
-
-
 def run(args: argparse.Namespace) -> int:
-    records = load_records(args)
-    fits = fit_all(records, args.model, args.batch, args.folds, not args.free, args.weighting)
-    payload = [f.to_dict() for f in fits]
+    from trtbench import jsonio
+    from trtbench.api.fit import fit
+
+    fits = fit(args.runs, sweep=args.sweep, sweep_run=args.sweep_run, db=common.db_path(args), model=args.model,
+               batch=args.batch, folds=args.folds, weighting=args.weighting, nonnegative=not args.free,
+               backend=args.backend, device_name=args.device_name, save=args.save)
     if args.save:
-        write_json(payload, str(args.save))
         console.info(f"saved {len(fits)} fit(s) to {args.save}; use: trtbench predict SPEC --target T --fit {args.save}")
     if args.json:
-        write_json(payload, args.json)
+        jsonio.write_json([f.to_dict() for f in fits], args.json)
         if args.json == "-":
             return 0
     render(fits)

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Dict
 
 from trtbench.models.netspec import NetSpec, bundled_specs
+from trtbench import jsonio
 from trtbench.render import console
 from trtbench.sweep.file import bundled_sweeps
 
@@ -31,12 +30,7 @@ def known_specs() -> Dict[str, NetSpec]:
 def run(args: argparse.Namespace) -> int:
     specs = known_specs()
     if args.json:
-        text = json.dumps([spec.to_dict() for spec in specs.values()], indent=2)
-        if args.json == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            with open(args.json, "w") as handle:
-                handle.write(text + "\n")
+        jsonio.write_json([spec.to_dict() for spec in specs.values()], args.json)
         return 0
     t = console.table("Network specs", ["name", "layers", "params", "MFLOP/tile"], right=["params", "MFLOP/tile"])
     for spec in specs.values():
@@ -44,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
             f"{g.name}{list(g.out_shape)}" if g.kind != "pool" else "pool" for g in spec.layers()
         )
         t.add_row(spec.name, layers, f"{spec.params:,}", f"{spec.flops / 1e6:.2f}")
-    console.stdout().print(t)
+    console.show(t)
     return 0

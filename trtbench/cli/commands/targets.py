@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any, List
 
 from trtbench.errors import TrtbenchError
+from trtbench import jsonio
 from trtbench.render import console
 
 NAME = "targets"
@@ -21,14 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles", type=Path, action="append", default=[], metavar="DIR",
                         help="extra folder of target profiles (also: TRTBENCH_PROFILES)")
     parser.add_argument("--json", metavar="FILE|-", help="write JSON instead of a table ('-' for stdout)")
-
-
-def _write_json(dest: str, data: Any) -> None:
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    if dest == "-":
-        sys.stdout.write(text)
-    else:
-        Path(dest).write_text(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace, targets: dict) -> int:
     if args.json:
-        _write_json(args.json, [t.to_dict() for t in targets.values()])
+        jsonio.write_json([t.to_dict() for t in targets.values()], args.json)
         return 0
     columns = ["name", "kind", "SM", "cores", "FP32 TF", "FP16 TF", "INT8 TOPS", "GB/s", "TensorRT", "builds for",
                "precision"]
@@ -60,7 +51,7 @@ def _list(args: argparse.Namespace, targets: dict) -> int:
                   console.fmt(target.peak_fp32_tflops), console.fmt(target.peak_fp16_tflops),
                   console.fmt(target.peak_int8_tops), console.fmt(target.memory_bandwidth_gbs),
                   f"{target.trt_min}-{target.trt_max}", target.trt_default, target.default_precision)
-    console.stdout().print(t)
+    console.show(t)
     return 0
 
 
@@ -68,12 +59,11 @@ def _show(args: argparse.Namespace, target: Any) -> int:
     from trtbench.device.targets import FIELDS
 
     if args.json:
-        _write_json(args.json, target.to_dict())
+        jsonio.write_json(target.to_dict(), args.json)
         return 0
-    out = console.stdout()
-    out.print(f"{target.name}: {target.title} ({target.kind}, {target.gpu}, {target.sm})", markup=False)
-    out.print(f"profile: {target.path}", markup=False)
-    out.print(f"default precision: {target.default_precision} ({target.precision_note})", markup=False)
+    console.line(f"{target.name}: {target.title} ({target.kind}, {target.gpu}, {target.sm})")
+    console.line(f"profile: {target.path}")
+    console.line(f"default precision: {target.default_precision} ({target.precision_note})")
     t = console.table("Figures", ["field", "value", "unit", "status", "source"], right=["value"])
     for key, (unit, _meaning) in FIELDS.items():
         f = target.fields.get(key)
@@ -82,16 +72,16 @@ def _show(args: argparse.Namespace, target: Any) -> int:
         value = f.value if f.value is not None else f"none: {f.note}"
         source = f.source + (f" [{f.formula}]" if f.formula else "")
         t.add_row(key, str(value), unit, f.status, source)
-    out.print(t)
+    console.show(t)
     if target.power_modes:
         m = console.table("Power modes (nvpmodel; match by name, ids differ per JetPack)",
                           ["id", "name", "W", "GPU max MHz", "default", "status", "source"], right=["id", "W"])
         for mode in target.power_modes:
             m.add_row(str(mode.id), mode.name, _g(mode.watts), _g(mode.gpu_max_mhz),
                       "yes" if mode.default else "", mode.status, mode.source)
-        out.print(m)
+        console.show(m)
     elif target.power_note:
-        out.print(f"power modes: {target.power_note}", markup=False)
+        console.line(f"power modes: {target.power_note}")
     return 0
 
 
@@ -105,17 +95,16 @@ def _host(args: argparse.Namespace, targets: dict) -> int:
     host = detect_host()
     matches = {name: host_matches(host, t) for name, t in targets.items()}
     if args.json:
-        _write_json(args.json, {"host": host.to_dict(), "targets": [n for n, (ok, _) in matches.items() if ok]})
+        jsonio.write_json({"host": host.to_dict(), "targets": [n for n, (ok, _) in matches.items() if ok]}, args.json)
         return 0
-    out = console.stdout()
-    out.print(f"host: {host.describe()}", markup=False)
+    console.line(f"host: {host.describe()}")
     if host.jetpack:
-        out.print(f"JetPack {host.jetpack} (L4T {host.l4t.release if host.l4t else '?'})", markup=False)
+        console.line(f"JetPack {host.jetpack} (L4T {host.l4t.release if host.l4t else '?'})")
     trt = f"{host.tensorrt_version} ({host.tensorrt_source})" if host.tensorrt_version else "not found"
-    out.print(f"TensorRT: {trt}", markup=False)
+    console.line(f"TensorRT: {trt}")
     for note in host.notes:
         console.warn(note)
     found = [n for n, (ok, _) in matches.items() if ok]
-    out.print("matching targets: " + (", ".join(found) if found else "none (engines built here fit no profile; "
-                                      "add one with --profiles DIR)"), markup=False)
+    console.line("matching targets: " + (", ".join(found) if found else "none (engines built here fit no profile; "
+                                          "add one with --profiles DIR)"))
     return 0

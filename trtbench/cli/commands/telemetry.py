@@ -9,22 +9,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from trtbench.device import jetson_power as jetson
-from trtbench.device import tegrastats
+from trtbench.cli import args as common
+from trtbench.device.recordings import KINDS
 from trtbench.errors import TrtbenchError
-from trtbench.measure.telemetry import summarise
 from trtbench.render import console
 
 NAME = "telemetry"
 HELP = "parse recorded tegrastats / jetson_clocks / nvpmodel output, or sample the device"
 EXAMPLE = "trtbench telemetry parse tegrastats.log --json -"
-KINDS = ("auto", "tegrastats", "jetson_clocks", "nvpmodel")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--kind", default="auto", choices=KINDS, help="what FILE holds (default: detect)")
     p.add_argument("--json", metavar="FILE|-", help="write the samples/state as JSON ('-': stdout)")
+    common.add_exports(p)
     s = sub.add_parser(
         "sample", help="sample this device (NVML or tegrastats) for a while and check validity"
     )
@@ -42,45 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--period", type=float, default=0.2, help="seconds between samples (default: 0.2)")
     s.add_argument("--device", default="cuda", choices=("cuda",), help="device (default: cuda)")
     s.add_argument("--json", metavar="FILE|-", help="write the telemetry as JSON ('-': stdout)")
-
-
-def _write_json(target: str, payload: Any) -> None:
-    text = json.dumps(payload, indent=2)
-    if target == "-":
-        sys.stdout.write(text + "\n")
-        return
-    try:
-        Path(target).write_text(text + "\n")
-    except OSError as exc:
-        raise TrtbenchError(f"cannot write {target}: {exc.strerror}") from None
-
-
-def parse_file(path: Path, kind: str = "auto") -> Dict[str, Any]:
-    """``{"kind": ..., ...}``: samples for tegrastats, the state for jetson_clocks / nvpmodel."""
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
-        raise TrtbenchError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise TrtbenchError(f"cannot read {path}: {exc.strerror}") from None
-    if kind == "auto":
-        kind = "tegrastats" if tegrastats.looks_like_tegrastats(text) else (jetson.detect_kind(text) or "")
-        if not kind:
-            raise TrtbenchError(
-                f"{path} is neither tegrastats, jetson_clocks --show nor nvpmodel -q output",
-                hint="name it with --kind",
-            )
-    if kind == "tegrastats":
-        samples = tegrastats.parse_file(path)
-        return {"kind": kind, "samples": [s.to_dict() for s in samples], "summary": summarise(samples)}
-    if kind == "jetson_clocks":
-        return {"kind": kind, "clocks": jetson.parse_jetson_clocks(text).to_dict()}
-    if kind == "nvpmodel_conf":
-        return {"kind": kind, "modes": jetson.parse_power_models(text)}
-    mode = jetson.parse_nvpmodel(text)
-    if mode.name is None:
-        raise TrtbenchError(f"{path} has no 'NV Power Mode:' line", hint="capture it with: nvpmodel -q")
-    return {"kind": kind, "power_mode": mode.to_dict()}
 
 
 def _render_samples(result: Dict[str, Any], path: Path) -> None:
@@ -103,13 +60,12 @@ def _render_samples(result: Dict[str, Any], path: Path) -> None:
             console.fmt(s.get("power_total_mw")),
             console.fmt(s.get("ram_used_mb")),
         )
-    console.stdout().print(t)
+    console.show(t)
     if len(samples) > 20:
         console.info(f"(first and last 10 of {len(samples)} samples; --json - gives all)")
 
 
 def _render_state(result: Dict[str, Any]) -> None:
-    out = console.stdout()
     if "clocks" in result:
         c = result["clocks"]
         t = console.table("jetson_clocks", ["domain", "min", "max", "current", "pinned"])
@@ -140,50 +96,35 @@ def _render_state(result: Dict[str, Any]) -> None:
                 if cpu.get("online") is False
                 else ("yes" if cpu["min"] == cpu["max"] == cpu["current"] else "no"),
             )
-        out.print(t)
+        console.show(t)
         verdict = "pinned" if c["pinned"] else "NOT pinned (run: sudo jetson_clocks)"
-        out.print(f"clocks {verdict}; power mode {c.get('power_mode') or '?'}", markup=False)
+        console.line(f"clocks {verdict}; power mode {c.get('power_mode') or '?'}")
     elif "power_mode" in result:
         m = result["power_mode"]
-        out.print(f"power mode {m['name']} (id {m['id']})", markup=False)
+        console.line(f"power mode {m['name']} (id {m['id']})")
     else:
         for mode_id, name in result["modes"].items():
-            out.print(f"{mode_id}: {name}", markup=False)
-
-
-def _sample(args: argparse.Namespace) -> int:
-    from trtbench.measure.sampler import Sampler, auto_source
-    from trtbench.measure.telemetry import record_checks
-
-    source = auto_source(args.device)
-    if source is None:
-        raise TrtbenchError(
-            "no telemetry source here: neither tegrastats (Jetson) nor NVML (pynvml) is available",
-            hint="on a desktop GPU: pip install nvidia-ml-py",
-        )
-    with Sampler(source, period_s=args.period) as sampler:
-        time.sleep(args.seconds)
-    result = sampler.result()
-    result["summary"] = summarise(result.get("samples", []))
-    checks = record_checks(result)
-    result["checks"] = [c.to_dict() if hasattr(c, "to_dict") else vars(c) for c in checks]
-    if args.json:
-        _write_json(args.json, result)
-    if args.json != "-":
-        console.stdout().print(json.dumps(result["summary"]), markup=False)
-        for c in result["checks"]:
-            console.info(f"{c['status']:>7}  {c['name']}: {c['message']}")
-    return 0
+            console.line(f"{mode_id}: {name}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from trtbench import jsonio
+    from trtbench.api.telemetry import read_telemetry, sample_telemetry
+
     if args.action == "sample":
-        return _sample(args)
+        result = sample_telemetry(args.seconds, args.period, args.device)
+        if args.json:
+            jsonio.write_json(result, args.json)
+        if args.json != "-":
+            console.line(jsonio.dumps(result["summary"], indent=None))
+            for c in result["checks"]:
+                console.info(f"{c['status']:>7}  {c['name']}: {c['message']}")
+        return 0
     if args.action != "parse":
         raise TrtbenchError("say what to do: trtbench telemetry parse FILE, or trtbench telemetry sample")
-    result = parse_file(args.file, args.kind)
+    result = read_telemetry(args.file, args.kind)
     if args.json:
-        _write_json(args.json, {"file": str(args.file), **result})
+        jsonio.write_json(result, args.json)
     if args.json != "-":
         if result["kind"] == "tegrastats":
             _render_samples(result, args.file)

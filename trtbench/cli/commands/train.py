@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
@@ -51,31 +49,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trtbench.models.mnist import load_mnist
-    from trtbench.models.torchnet import import_torch, save_checkpoint
-    from trtbench.models.train import TrainConfig, train
+    from trtbench import jsonio
+    from trtbench.api.train import train
 
     spec = resolve_spec(args.spec)
-    config = TrainConfig(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                         weight_decay=args.weight_decay, momentum=args.momentum, validation=args.validation,
-                         patience=args.patience, checks_per_epoch=args.checks_per_epoch, seed=args.seed,
-                         threads=args.threads, device=args.device, limit=args.limit)
-    config.check()
-    data = load_mnist(args.data_dir)  # before importing torch: a missing data set fails fast
-    import_torch()
-    out: Path = args.out or Path(f"{spec.name}.pt")
     with _progress_bar(spec.name) as report:
-        result = train(spec, config=config, progress=report, data=data)
-    record = result.record
-    record["checkpoint"] = str(out)
-    save_checkpoint(out, spec, result.model, result.normalisation, trained=True, record=record)
-    record_path = out.with_name(out.stem + ".train.json")
-    _write_json(record, str(record_path))
+        record = train(spec, args.data_dir, out=args.out, progress=report, epochs=args.epochs, lr=args.lr,
+                       batch_size=args.batch_size, weight_decay=args.weight_decay, momentum=args.momentum,
+                       validation=args.validation, patience=args.patience, checks_per_epoch=args.checks_per_epoch,
+                       seed=args.seed, threads=args.threads, device=args.device, limit=args.limit)
     if args.json:
-        _write_json(record, args.json)
+        jsonio.write_json(record, args.json)
+    out = Path(record["checkpoint"])
     console.info(f"{record['stop_reason']}; best validation accuracy "
                  f"{100 * record['best_val_accuracy']:.2f} % (epoch {record['best_epoch']}); "
-                 f"wrote {out} and {record_path}")
+                 f"wrote {out} and {out.with_name(out.stem + '.train.json')}")
     if args.json != "-":
         _print_table2(record)
     return 0
@@ -92,7 +80,7 @@ def _print_table2(record: Dict[str, Any]) -> None:
         times = [f"{row.seconds[k]:.1f} s" if row.seconds.get(k) is not None else "not reached" for k in keys]
         acc = "-" if row.test_accuracy is None else f"{100 * row.test_accuracy:.2f} %"
         t.add_row(row.network, row.source, *times, acc)
-    console.stdout().print(t)
+    console.show(t)
     host = record["host"]
     console.info(f"trtbench: {record['train_seconds']:.1f} s training + {record['eval_seconds']:.1f} s "
                  f"validation on {host['gpu'] or host['processor']}, {host['threads']} threads, load before "
@@ -113,13 +101,17 @@ class _progress_bar:
         self.epoch = 0
 
     def __enter__(self) -> Callable[[Any], None]:
-        self.bar.__enter__()
+        self.started = False  # the bar starts with training, so an early error stays one line
         return self.update
 
     def __exit__(self, *exc: Any) -> None:
-        self.bar.__exit__(*exc)
+        if self.started:
+            self.bar.__exit__(*exc)
 
     def update(self, p: Any) -> None:
+        if not self.started:
+            self.bar.__enter__()
+            self.started = True
         val = "-" if p.val_accuracy is None else f"{100 * p.val_accuracy:.2f} %"
         if p.epoch != self.epoch:
             if self.task is not None:
@@ -135,16 +127,3 @@ class _progress_bar:
             self.bar.console.print(f"epoch {p.epoch}: validation accuracy {val}, training loss {p.loss:.4f}, "
                                    f"{p.train_seconds:.1f} s of training so far",
                                    markup=False, highlight=False, soft_wrap=True)
-
-
-def _write_json(payload: Any, target: str) -> None:
-    text = json.dumps(payload, indent=2) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(target).write_text(text)
-    except OSError as exc:
-        from trtbench.errors import TrtbenchError
-
-        raise TrtbenchError(f"cannot write {target}: {exc.strerror}") from None

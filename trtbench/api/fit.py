@@ -1,0 +1,140 @@
+"""`trtbench.fit` and `trtbench.predict`: the study's cost model (eqs. 13-18) or a FLOPs/bytes
+model fitted to saved runs, and what it predicts for an unmeasured network or device."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from trtbench import env, jsonio
+from trtbench.analysis import costmodel
+from trtbench.errors import TrtbenchError
+from trtbench.results.record import RunRecord
+from trtbench.results.runref import Ref
+
+Runs = Union[Ref, RunRecord, Sequence[Union[Ref, RunRecord]]]
+
+
+def sweep_name(sweep: Union[str, Path]) -> str:
+    """A sweep's name, from its name or its file."""
+    text = str(sweep)
+    if text.endswith(".toml"):
+        from trtbench.sweep.file import load_sweep
+
+        return load_sweep(Path(text)).name
+    return text
+
+
+def select_runs(runs: Optional[Runs] = None, *, sweep: Optional[Union[str, Path]] = None,
+                sweep_run: Optional[str] = None, db: Optional[Ref] = None, backend: Optional[str] = None,
+                device_name: Optional[str] = None) -> List[RunRecord]:
+    """The runs an analysis works on: `runs` (records, JSON files, database files or run ids),
+    narrowed to `sweep` (and one `sweep_run`, ``latest`` for the newest) when given; else the
+    sweep's runs in `db`, or every run in `db`. Then narrowed by `backend` and `device_name`."""
+    from trtbench.api.runs import load_runs
+    from trtbench.results.runref import open_existing
+    from trtbench.sweep import results as sweep_results
+
+    path = Path(db) if db is not None else env.db_path()
+    if runs is not None:
+        records = load_runs(runs, path)
+        if sweep:
+            records = [r.record for r in sweep_results.select(records, sweep_name(sweep), sweep_run)]
+    else:
+        with open_existing(path) as store:
+            if sweep:
+                found = sweep_results.sweep_results(store, sweep_name(sweep), sweep_run, backend=backend,
+                                                    device_name=device_name)
+                records = [r.record for r in found]
+            else:
+                records = store.find(backend=backend, device_name=device_name)
+    if backend:
+        records = [r for r in records if r.backend == backend]
+    if device_name:
+        records = [r for r in records if r.device_name == device_name]
+    if not records:
+        raise TrtbenchError("no runs match",
+                            hint="check --sweep/--runs/--backend/--device-name, or list runs with: trtbench runs")
+    return records
+
+
+def by_config(records: Sequence[RunRecord]) -> Dict[Tuple[str, str, str, str], List[RunRecord]]:
+    """Records grouped per backend, device, device name and precision (a fit is per device)."""
+    groups: Dict[Tuple[str, str, str, str], List[RunRecord]] = {}
+    for r in records:
+        groups.setdefault((r.backend, r.device, r.device_name, r.precision), []).append(r)
+    return groups
+
+
+def fit(runs: Optional[Runs] = None, *, sweep: Optional[Union[str, Path]] = None, sweep_run: Optional[str] = None,
+        db: Optional[Ref] = None, model: str = "study", batch: Optional[int] = None, folds: int = 5,
+        weighting: str = "relative", nonnegative: bool = True, backend: Optional[str] = None,
+        device_name: Optional[str] = None, save: Optional[Ref] = None) -> List[costmodel.FitSet]:
+    """Fit ms/tile of the selected runs (see `select_runs`), one fit per device and precision.
+
+    `model`: ``study`` (the study's equations, at `batch`, 1024 by default) or ``general`` (GFLOP
+    and MB per layer kind, every batch). Quality: R² in sample and a `folds`-fold out-of-sample
+    MAPE. `save` writes the fits for `predict`.
+    """
+    if model not in costmodel.MODELS:
+        raise TrtbenchError(f"unknown cost model {model!r}", hint=f"choose one of: {', '.join(costmodel.MODELS)}")
+    if folds < 2:
+        raise TrtbenchError(f"--folds must be at least 2, got {folds}")
+    records = select_runs(runs, sweep=sweep, sweep_run=sweep_run, db=db, backend=backend, device_name=device_name)
+    if batch is None and model == "study":
+        batch = 1024
+    fits = [costmodel.fit_records(rs, model, batch, nonnegative=nonnegative, folds=folds, weighting=weighting)
+            for rs in by_config(records).values()]
+    if save is not None:
+        jsonio.write_json([f.to_dict() for f in fits], save, what="--save")
+    return fits
+
+
+def load_fits(path: Ref) -> List[costmodel.FitSet]:
+    """Fits saved by `fit` (``trtbench fit --save``)."""
+    try:
+        data = jsonio.read_json(Path(path), "fit file")
+    except TrtbenchError as exc:
+        raise TrtbenchError(str(exc.message), hint="write one with: trtbench fit --save FILE") from None
+    items = data if isinstance(data, list) else [data]
+    return [costmodel.FitSet.from_dict(item, source=str(path)) for item in items]
+
+
+def _roofs(text: str) -> costmodel.Roofs:
+    try:
+        tflops, gbs = (float(v) for v in text.split(","))
+    except ValueError:
+        raise TrtbenchError(f"--measured-roofs {text!r} is not TFLOPS,GBS", hint="e.g. --measured-roofs 0.2,20") from None
+    if tflops <= 0 or gbs <= 0:
+        raise TrtbenchError("--measured-roofs needs positive TFLOP/s and GB/s")
+    return costmodel.Roofs("measured device", tflops, gbs)
+
+
+def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmodel.FitSet]]] = None,
+            batch: int = 1024, sweep: Optional[Union[str, Path]] = None, db: Optional[Ref] = None,
+            model: str = "study", precision: Optional[str] = None, measured_as: Optional[str] = None,
+            measured_roofs: Optional[str] = None) -> costmodel.Prediction:
+    """ms/tile and tiles/ms of `spec` (a NetSpec or its name) at `batch` on `target`.
+
+    `fits`: a fit file or FitSets; else fitted now from `db` (only `sweep`'s runs when given). A
+    fit measured on `target` predicts directly; otherwise it is scaled to `target`'s profile by
+    the two devices' roofline bounds (`measured_as`: the measured device's profile, or
+    `measured_roofs` "TFLOPS,GBS" for a device without one).
+    """
+    from trtbench.device.targets import get_target
+    from trtbench.models.netspec import resolve_spec
+
+    if batch < 1:
+        raise TrtbenchError(f"--batch must be at least 1, got {batch}")
+    net = resolve_spec(spec) if isinstance(spec, str) else spec
+    if fits is None:
+        fit_sets = fit(sweep=sweep, db=db, model=model)
+    elif isinstance(fits, (str, Path)):
+        fit_sets = load_fits(fits)
+    else:
+        fit_sets = list(fits)
+    measured: Any = None
+    if measured_as:
+        measured = get_target(measured_as)
+    elif measured_roofs:
+        measured = _roofs(measured_roofs)
+    return costmodel.predict(fit_sets, net, batch, target, get_target, precision, measured)
