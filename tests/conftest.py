@@ -24,11 +24,25 @@ def mnist_dir() -> Path:
     return MNIST_DIR
 
 
+CHECKED_CLI = [sys.executable, str(Path(__file__).with_name("schema_check.py"))]
+
+
 def run_cli(args: List[str], cwd: Path, env_extra: dict = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real `trtbench` CLI in a subprocess (as `python -m trtbench`)."""
+    """Run the real `trtbench` CLI in a subprocess, every record it writes checked against the
+    shipped JSON Schema (tests/schema_check.py; `python -m trtbench` otherwise)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "trtbench", *args], cwd=str(cwd), env=env,
+    return subprocess.run([*CHECKED_CLI, *args], cwd=str(cwd), env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def records_validate_against_the_schema():
+    """Every record this test process turns into JSON is checked against the shipped schema."""
+    import schema_check
+
+    uninstall = schema_check.install()
+    yield
+    uninstall()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from trtbench.analysis import costmodel
 from trtbench.errors import TrtbenchError
 from trtbench.models.netspec import NetSpec, parse_name
 from trtbench.results.record import RunRecord
-from trtbench.sweep.file import load_sweep
+from trtbench.sweeps.file import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 # The study's GTX 960 constants (eqs. 14-18 and C7), mapped onto our terms

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
-from conftest import REPO, SHARED
+from conftest import CHECKED_CLI, REPO, SHARED
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 
@@ -52,6 +52,7 @@ def test_ci_runs_the_readme_setup_and_test_commands():
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     assert setup in ci, f"README setup command {setup!r} is not what .ci/run runs"
     assert test in ci, f"README test command {test!r} is not what .ci/run runs"
+    assert "lint-imports" in bash and "lint-imports" in ci, "the layer rules are checked in the README and CI"
 
 
 DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -70,7 +71,7 @@ def test_documented_commands_run(doc: Path, tmp_path: Path):
     for command in runnable_commands(doc):
         words = shlex.split(command)
         assert words[0] == "trtbench", f"{doc.name}: runnable examples must start with trtbench: {command}"
-        result = subprocess.run([sys.executable, "-m", "trtbench", *words[1:]], cwd=str(work), env=env,
+        result = subprocess.run([*CHECKED_CLI, *words[1:]], cwd=str(work), env=env,
                                 capture_output=True, text=True, timeout=300)
         # `trtbench drift` exits 1 when it finds drift: that is a result, not a failure
         ok = result.returncode == 0 or (words[1] == "drift" and result.returncode == 1)
@@ -90,3 +91,20 @@ def test_every_command_is_documented_with_its_example():
         assert f"`{first_example}`" in page, f"docs/commands.md lacks {module.NAME}'s example {first_example!r}"
         assert f"`trtbench {module.NAME}" in readme or f"`{module.NAME}`" in readme, \
             f"README's command table does not name {module.NAME}"
+
+
+@pytest.mark.slow
+def test_api_examples_run(tmp_path: Path):
+    """docs/api.md's ```python blocks, in order, as one script in an empty folder beside models/
+    (every record they write is checked against the schema)."""
+    blocks = fenced_blocks((REPO / "docs" / "api.md").read_text(), "python")
+    assert len(blocks) >= 8, "docs/api.md shows each entry point with an example"
+    script = tmp_path / "api_examples.py"
+    script.write_text("import schema_check\nschema_check.install()\n" + "\n".join("\n".join(b) for b in blocks) + "\n")
+    os.symlink(REPO / "models", tmp_path / "models")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    result = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("profile", "load_runs", "compare", "sweep", "fit", "predict", "drift", "plot"):
+        assert f"trtbench.{name}(" in script.read_text(), f"docs/api.md has no example of trtbench.{name}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from trtbench.models.netspec import NetSpec
 from trtbench.results.record import LayerTime, RunRecord
-from trtbench.study import findings as f
+from trtbench.study2016 import findings as f
 
 
 def run(spec: NetSpec, batch: int, ms_per_tile: float, fc_ms: float = 0.0, created: str = "2026") -> RunRecord:
@@ -147,7 +147,7 @@ def test_study_comparison_of_tx1_and_gtx960_runs_judges_against_their_profiles()
     from fake_runs import make_record
 
     from trtbench.device.targets import get_target
-    from trtbench.study.collect import StudyResults, judge_all, speedup_summary
+    from trtbench.study2016.collect import StudyResults, judge_all, speedup_summary
 
     tx1 = [make_record(model=m, device="tx1", scale=6.0, device_name="tx1") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]
     gtx = [make_record(model=m, device="gtx960", scale=1.0, device_name="gtx960") for m in ("c1d20-f1n1024", "c3d20-f3n1024")]

@@ -11,7 +11,7 @@ from fake_runs import make_record
 
 from trtbench.errors import TrtbenchError
 from trtbench.results import store as store_module
-from trtbench.results.record import RunRecord
+from trtbench.results.record import LayerTime, RunRecord
 from trtbench.results.store import Store
 
 
@@ -124,6 +124,14 @@ class _Exploding(RunRecord):
         raise KeyboardInterrupt
 
 
+class _Unwritable(RunRecord):
+    """A record whose layer rows fail to write (its JSON is written first, then float() fails)."""
+
+    def to_dict(self):  # type: ignore[override]
+        good = dict(vars(self))
+        return RunRecord(**{**good, "layers": [LayerTime(l.name, l.category, 0.0) for l in self.layers]}).to_dict()
+
+
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, ValueError])
 def test_an_interrupted_batch_leaves_no_half_run(tmp_path: Path, failure: type) -> None:
     first = make_record(batch=64)
@@ -132,6 +140,7 @@ def test_an_interrupted_batch_leaves_no_half_run(tmp_path: Path, failure: type) 
         bad.__class__ = _Exploding
     else:
         bad.layers[-1].ms = "not a number"  # type: ignore[assignment]  # fails float() midway
+        bad.__class__ = _Unwritable
     with Store(tmp_path / "runs.db") as store:
         with pytest.raises(failure):
             store.add([first, bad], tags={"sweep": "x"})

@@ -100,7 +100,7 @@ def test_study_runs_every_step_and_reports_each_finding(cli, tmp_path, mnist_dir
     assert (out / "report.md").read_text().startswith("# Rebuilt")
 
     # publishing: figures copied beside the page, a hand-written block survives regeneration
-    from trtbench.study.publish import HAND_END, HAND_START
+    from trtbench.study2016.publish import HAND_END, HAND_START
 
     page = tmp_path / "docs" / "repro.md"
     page.parent.mkdir()

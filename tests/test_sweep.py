@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweep import plan as sweep_plan
-from trtbench.sweep import run as sweep_run
-from trtbench.sweep.file import load_sweep, parse_sweep
+from trtbench.sweeps import plan as sweep_plan
+from trtbench.sweeps import run as sweep_run
+from trtbench.sweeps.file import load_sweep, parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 STUDY = REPO / "models" / "study.toml"
@@ -133,11 +133,11 @@ def test_train_rows_train_each_network_once_and_survive_a_restart(tmp_path):
 SCRIPT = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    from trtbench.sweep import plan as sweep_plan
-    from trtbench.sweep import run as sweep_run
+    from trtbench.sweeps import plan as sweep_plan
+    from trtbench.sweeps import run as sweep_run
     from trtbench.results.record import RunRecord
     from trtbench.results.store import Store
-    from trtbench.sweep.file import parse_sweep
+    from trtbench.sweeps.file import parse_sweep
 
     table = {"kind": "sweep", "name": "tiny", "group": [
         {"name": "a", "fc_layers": [1, 2, 3], "batch": [16, 32]},

@@ -12,9 +12,9 @@ from trtbench.analysis import costmodel
 from trtbench.analysis import sweep as sweep_analysis
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
-from trtbench.sweep import plan as sweep_plan
-from trtbench.sweep import run as sweep_run
-from trtbench.sweep.file import load_sweep
+from trtbench.sweeps import plan as sweep_plan
+from trtbench.sweeps import run as sweep_run
+from trtbench.sweeps.file import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 STUDY = REPO / "models" / "study.toml"
@@ -178,3 +178,26 @@ def test_sweep_train_records_time_to_accuracy_rows(cli, tmp_path, mnist_dir):
     assert rows["kind"] == "trtbench-sweep-training" and list(rows["rows"]) == ["c1d2-f1n32"]
     row = rows["rows"]["c1d2-f1n32"]
     assert set(row["times_to_accuracy"]) == {"90", "95", "97"} and 0 < row["test_accuracy"] <= 1
+
+
+def test_an_exported_sweep_imported_elsewhere_fits_and_plots_as_the_original(cli, study_db, tmp_path):
+    """The record is the whole truth: its sweep tags travel in the JSON, so a fresh database (or
+    the file itself) serves fit and plot as the original does."""
+    pytest.importorskip("matplotlib")
+    export = cli("runs", "export", "--tag", "sweep=study-2016", "--out", "sweep.json", "--db", study_db)
+    assert export.returncode == 0, export.stderr
+    exported = json.loads((tmp_path / "sweep.json").read_text())
+    assert len(exported) == 140 and all(r["tags"]["sweep"] == "study-2016" for r in exported)
+    assert cli("runs", "import", "sweep.json", "--db", "fresh.db").returncode == 0
+    fits = {}
+    for where in (["--db", str(study_db)], ["--db", "fresh.db"], ["--runs", "sweep.json", "--db", "none.db"]):
+        out = cli("fit", "--sweep", "study-2016", "--sweep-run", "latest", *where, "--json", "-")
+        assert out.returncode == 0, out.stderr
+        fits[where[1]] = json.loads(out.stdout)[0]["total"]["coefficients"]
+    first = list(fits.values())[0]
+    assert all(f == pytest.approx(first) for f in fits.values())
+    for where, folder in ((["--db", str(study_db)], "a"), (["--db", "fresh.db"], "b")):
+        out = cli("plot", "sweep", "--sweep", str(STUDY), *where, "--out", folder)
+        assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "a").glob("*.png")) == \
+        sorted(p.name for p in (tmp_path / "b").glob("*.png")) != []

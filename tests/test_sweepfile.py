@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweep.file import load_sweep, parse_sweep
+from trtbench.sweeps.file import load_sweep, parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from trtbench.errors import TrtbenchError
 from trtbench.models.mnist import load_mnist
 from trtbench.models.netspec import resolve_spec
 from trtbench.models.train import TrainConfig, split
-from trtbench.study.table2 import table2_rows
+from trtbench.study2016.table2 import table2_rows
 
 torch = pytest.importorskip("torch")
 from trtbench.models.train import train  # noqa: E402

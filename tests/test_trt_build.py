@@ -128,8 +128,8 @@ def test_metadata_round_trip(tmp_path):
 
 
 def _script(tmp_path, target, **kw):
-    from trtbench.backends.trtexec.binary import TrtVersion
     from trtbench.backends.trtexec.script import emit_script
+    from trtbench.device.tensorrt_install import TrtVersion
 
     t = get_target(target)
     version = TrtVersion.parse(kw.pop("version", t.trt_default))

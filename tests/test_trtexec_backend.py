@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import TRTEXEC_FIXTURES
 from trtbench.backends.base import LoadOptions
 from trtbench.backends.trtexec import BACKEND
-from trtbench.backends.trtexec import binary as trtexec_cli
+from trtbench.device import tensorrt_install as trtexec_cli
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import ModelSource
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.backends.trtexec.binary import TrtVersion, detect_version, find_trtexec
 from trtbench.backends.trtexec.flags import (
     build_args,
     format_command,
@@ -16,6 +15,7 @@ from trtbench.backends.trtexec.flags import (
     split_shape,
     version_notes,
 )
+from trtbench.device.tensorrt_install import TrtVersion, detect_version, find_trtexec
 from trtbench.errors import TrtbenchError
 
 

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.conftest import TRTEXEC_FIXTURES
-from trtbench.backends.trtexec.binary import TrtVersion
 from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log, parse_profile, parse_times
+from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
 
 F = TRTEXEC_FIXTURES

@@ -6,9 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from trtbench.measure.validity import CHECKS, evaluate, median_ci
-from trtbench.results.record import Check, Validity
-from trtbench.results.record import RunRecord
+from trtbench.results.record import Check, RunRecord, Validity
+from trtbench.results.validity import CHECKS, evaluate, median_ci
 
 
 def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweep.file import Sweep
-from trtbench.sweep.results import Result
+from trtbench.sweeps.file import Sweep
+from trtbench.sweeps.results import Result
 
 
 @dataclass

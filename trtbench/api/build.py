@@ -141,8 +141,8 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
     """Write a shell script that builds and profiles `model` for `target` on the device itself,
     for its TensorRT release (`trt_version`, default the target's), and import-trtexec lines to
     bring the results back."""
-    from trtbench.backends.trtexec.binary import TrtVersion
     from trtbench.backends.trtexec.script import emit_script as script_text
+    from trtbench.device.tensorrt_install import TrtVersion
 
     plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
     version = TrtVersion.parse(trt_version or plan.target.trt_default)

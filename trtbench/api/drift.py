@@ -107,7 +107,7 @@ def drift(model: ModelRef, *, batch: int = 1024, loops: int = 200, iterations: i
     from trtbench.measure.drift_loop import run_drift
     from trtbench.measure.sampler import Sampler, auto_source
     from trtbench.measure.telemetry import record_checks
-    from trtbench.measure import validity
+    from trtbench.results import validity
 
     _check(threshold, alpha, direction)
     if alloc == "fragment" and device != "cuda":

@@ -18,7 +18,7 @@ def sweep_name(sweep: Union[str, Path]) -> str:
     """A sweep's name, from its name or its file."""
     text = str(sweep)
     if text.endswith(".toml"):
-        from trtbench.sweep.file import load_sweep
+        from trtbench.sweeps.file import load_sweep
 
         return load_sweep(Path(text)).name
     return text
@@ -32,7 +32,7 @@ def select_runs(runs: Optional[Runs] = None, *, sweep: Optional[Union[str, Path]
     sweep's runs in `db`, or every run in `db`. Then narrowed by `backend` and `device_name`."""
     from trtbench.api.runs import load_runs
     from trtbench.results.runref import open_existing
-    from trtbench.sweep import results as sweep_results
+    from trtbench.sweeps import results as sweep_results
 
     path = Path(db) if db is not None else env.db_path()
     if runs is not None:

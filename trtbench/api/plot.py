@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
+from trtbench.filenames import safe_name
 from trtbench.results.record import RunRecord
 from trtbench.results.runref import Ref
 
@@ -26,7 +27,7 @@ def _sweep_results(sweep: Optional[Union[str, Path]], kind: str, db: Path, run: 
                    backend: Optional[str], device_name: Optional[str], runs: Any = None) -> Tuple[Any, List[Any]]:
     from trtbench.api.sweep import load
     from trtbench.results.runref import open_existing
-    from trtbench.sweep import results as sweep_results
+    from trtbench.sweeps import results as sweep_results
 
     if not sweep:
         raise TrtbenchError(f"plot {kind} needs --sweep NAME", hint="e.g. --sweep study-2016")
@@ -51,7 +52,7 @@ def sweep_figures(sweep: Union[str, Path], out: Path, *, db: Optional[Ref] = Non
     chosen, results = _sweep_results(sweep, "sweep", _db(db), sweep_run, backend, device_name, runs)
     sub = _subtitle([r.record for r in results])
     written = [plots.throughput_lines(gs.points, gs.x, gs.series, gs.title,
-                                      Path(out) / f"{plots.safe_name(chosen.name)}-{gs.group}.png", sub)
+                                      Path(out) / f"{safe_name(chosen.name)}-{safe_name(gs.group)}.png", sub)
                for gs in group_series(chosen, results)]
     if not written:
         raise TrtbenchError(f"no group of sweep {chosen.name} has saved points to plot")
@@ -63,7 +64,6 @@ def category_figures(out: Path, *, batch: int = 1024, sweep: Optional[Union[str,
                      backend: Optional[str] = None, device_name: Optional[str] = None) -> List[Path]:
     """Stacked time per tile by category at `batch`: one figure per sweep group (the study's
     per-operation figures), or one for `runs`."""
-    from trtbench.render import plots
 
     if runs is not None and not sweep:
         from trtbench.api.runs import load_runs
@@ -75,7 +75,7 @@ def category_figures(out: Path, *, batch: int = 1024, sweep: Optional[Union[str,
     for group in chosen.groups:
         records = [r.record for r in results if r.tags.get("group") == group.name]
         if any(r.batch == batch and r.categories for r in records):
-            path = Path(out) / f"{plots.safe_name(chosen.name)}-{group.name}-categories-b{batch}.png"
+            path = Path(out) / f"{safe_name(chosen.name)}-{safe_name(group.name)}-categories-b{batch}.png"
             written.append(_category_figure(records, batch, chosen.name, group.title, path))
     if not written:
         raise TrtbenchError(f"no runs at batch {batch} with per-category times", hint="pick another --batch")
@@ -130,7 +130,7 @@ def speedup_figure(out: Path, *, runs: Optional[Sequence[Any]] = None, sweep: Op
     speed, overall, matched = speedups(a, b)
     title = (f"speedup of B over A, {matched} matched (network, batch) points\n"
              + f"A = {names[0]}: {_subtitle(a)}"[:90] + "\n" + f"B = {names[1]}: {_subtitle(b)}"[:90])
-    path = Path(out) / f"speedup-{plots.safe_name(names[0])[:24]}-{plots.safe_name(names[1])[:24]}.png"
+    path = Path(out) / f"speedup-{safe_name(names[0])[:24]}-{safe_name(names[1])[:24]}.png"
     return [plots.speedup_bars(speed, title, path, overall)]
 
 
@@ -140,7 +140,7 @@ def drift_figure(series: Path, out: Path) -> List[Path]:
     from trtbench.render import plots
 
     parts = read_series(Path(series))
-    path = Path(out) / f"drift-{plots.safe_name(Path(series).stem)}.png"
+    path = Path(out) / f"drift-{safe_name(Path(series).stem)}.png"
     return [plots.drift_series(parts, f"per-loop time: {Path(series).name}", path, step_markers(Path(series)))]
 
 
@@ -163,7 +163,7 @@ def fit_figures(sweep: Union[str, Path], out: Path, *, batch: int = 1024, db: Op
                  f"k-fold MAPE {plots.nice(fs.total.mape)} %\n{backend_name} on {name or device}")
         written.append(plots.predicted_vs_measured(
             measured, predicted, [r.model_name for r in picked], title,
-            Path(out) / f"{plots.safe_name(chosen.name)}-fit-{plots.safe_name(backend_name)}.png"))
+            Path(out) / f"{safe_name(chosen.name)}-fit-{safe_name(backend_name)}.png"))
     return written
 
 

@@ -1,6 +1,6 @@
-"""`trtbench.study`: the 2016 study re-run end to end into one folder, and its eight findings judged.
+"""`trtbench.study2016`: the 2016 study re-run end to end into one folder, and its eight findings judged.
 
-The steps (`trtbench.study.plan`) are ordinary trtbench commands; here each is run through the
+The steps (`trtbench.study2016.plan`) are ordinary trtbench commands; here each is run through the
 API function of the same name with the same options, skipped when its output is there already.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any, Callable, Dict, List, Optional
 from trtbench import env, jsonio
 from trtbench.api.pipeline import Log, _quiet
 from trtbench.errors import TrtbenchError
-from trtbench.study.findings import Finding
-from trtbench.study.plan import STEPS, Step, StudyOptions, plan_steps
-from trtbench.study.publish import durations_path, load_durations, saved_commands, write_report
+from trtbench.study2016.findings import Finding
+from trtbench.study2016.plan import STEPS, Step, StudyOptions, plan_steps
+from trtbench.study2016.publish import durations_path, load_durations, saved_commands, write_report
 
 __all__ = ["STEPS", "StudyOptions", "plan_steps", "run_step", "study"]
 

@@ -1,4 +1,4 @@
-"""`trtbench.sweep`: every point of a sweep file measured and stored, resumable after a crash or a kill."""
+"""`trtbench.sweeps`: every point of a sweep file measured and stored, resumable after a crash or a kill."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +10,9 @@ from trtbench.api.pipeline import Log, Method, _quiet, measure_batches, open_ses
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.store import Store
-from trtbench.sweep import run as runs
-from trtbench.sweep.file import Sweep, SweepPoint, load_sweep
-from trtbench.sweep.plan import SweepPlan, Work, config_tag, plan_sweep
+from trtbench.sweeps import run as runs
+from trtbench.sweeps.file import Sweep, SweepPoint, load_sweep
+from trtbench.sweeps.plan import SweepPlan, Work, config_tag, plan_sweep
 
 SweepRef = Union[str, Path, Sweep]
 
@@ -62,7 +62,7 @@ def load(sweep: SweepRef) -> Sweep:
     text = str(sweep)
     if text.endswith(".toml") or Path(text).is_file():
         return load_sweep(Path(text))
-    from trtbench.sweep.file import bundled_sweeps
+    from trtbench.sweeps.file import bundled_sweeps
 
     found = bundled_sweeps()
     if text not in found:

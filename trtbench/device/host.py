@@ -145,7 +145,7 @@ def _tensorrt_version(run_trtexec: bool) -> Tuple[Optional[str], str, Optional[s
     import importlib.util
     import sys
 
-    from trtbench.backends.trtexec.binary import detect_version, find_trtexec
+    from trtbench.device.tensorrt_install import detect_version, find_trtexec
 
     if not run_trtexec:
         module = sys.modules.get("tensorrt")

@@ -9,7 +9,7 @@
    ``tiles_per_ms = batch × iterations / T`` (the study's equation 12).
 3. Profiling pass: per-layer ms per batch from the backend's profiler. Profiler overhead =
    (sum of layer ms − end_to_end_ms) / end_to_end_ms. Throughput never comes from this pass.
-4. Validity checks (`trtbench.measure.validity`) go into ``record.validity``.
+4. Validity checks (`trtbench.results.validity`) go into ``record.validity``.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import numpy as np
 from trtbench.backends.base import Session
 from trtbench.device.host import cpu_model, fingerprint
 from trtbench.errors import TrtbenchError
-from trtbench.measure import validity
 from trtbench.models.source import ModelSource
+from trtbench.results import validity
 from trtbench.results.record import Check, RunRecord, Telemetry, Validity
 
 MIN_WARMUP = 3

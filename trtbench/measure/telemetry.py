@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from trtbench.device.nvml import POWER_CAP_MASK, THERMAL_MASK, decode_reasons
-from trtbench.measure.validity import CLOCK_CHANGE, CLOCKS_PINNED, TEMPERATURE, THROTTLING
 from trtbench.results.record import Check, Telemetry
+from trtbench.results.validity import CLOCK_CHANGE, CLOCKS_PINNED, TEMPERATURE, THROTTLING
 
 CLOCK_CHANGE_PCT = 10.0  # SM/GR3D clock range during busy samples, in % of their median
 TEMP_LIMIT_C = 85.0

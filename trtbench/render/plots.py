@@ -171,11 +171,5 @@ def predicted_vs_measured(measured: Sequence[float], predicted: Sequence[float],
     return _save(fig, path)
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe version of a label."""
-    out = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
-    return out.strip("-") or "figure"
-
-
 def nice(value: float) -> str:
     return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3g}"

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
-from trtbench.errors import TrtbenchError
 from trtbench import jsonio
+from trtbench.errors import TrtbenchError
 from trtbench.results.record import PROFILE, RunRecord, migrate
 
 _SCHEMA_V1 = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from trtbench.backends.base import LoadOptions
-from trtbench.backends.trtexec.binary import detect_version, find_trtexec, missing_trtexec_hint
 from trtbench.backends.trtexec.session import TrtexecSession
+from trtbench.device.tensorrt_install import detect_version, find_trtexec, missing_trtexec_hint
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import ModelSource
 

@@ -17,9 +17,9 @@ from trtbench.models.inputs import read_model_input
 
 def build_with_trtexec(req: BuildRequest, trtexec: str = "trtexec") -> Tuple[str, float, List[Dict[str, Any]], bool, List[str], Path]:
     """Build with trtexec; return (version, seconds, layer records, detailed?, notes, log path)."""
-    from trtbench.backends.trtexec.binary import detect_version, find_trtexec, missing_trtexec_hint
     from trtbench.backends.trtexec.flags import build_args, version_notes
     from trtbench.backends.trtexec.parsers import parse_layer_info, parse_log
+    from trtbench.device.tensorrt_install import detect_version, find_trtexec, missing_trtexec_hint
 
     binary = find_trtexec(trtexec)
     if binary is None:

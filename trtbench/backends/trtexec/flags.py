@@ -20,7 +20,7 @@ import shlex
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from trtbench.backends.trtexec.binary import TrtVersion
+from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
 
 PRECISIONS = ("fp32", "tf32", "fp16", "int8", "best")

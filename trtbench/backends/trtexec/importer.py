@@ -31,7 +31,7 @@ from trtbench.backends.trtexec.parsers import (
 )
 from trtbench.categories import tensorrt_layers
 from trtbench.errors import TrtbenchError
-from trtbench.measure import validity
+from trtbench.results import validity
 from trtbench.results.record import Check, Host, LayerTime, RunRecord, Telemetry, per_tile_shape
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from trtbench import __version__
-from trtbench.backends.trtexec.binary import TrtVersion
 from trtbench.backends.trtexec.flags import build_args, format_command, profile_args, version_notes
 from trtbench.device.targets import Target
+from trtbench.device.tensorrt_install import TrtVersion
 
 TRTEXEC_VAR = '"$TRTEXEC"'
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.backends.base import LoadOptions, ProfileResult
-from trtbench.backends.trtexec.binary import TrtVersion
 from trtbench.backends.trtexec.flags import format_command, profile_args
 from trtbench.backends.trtexec.parsers import parse_log, parse_times
 from trtbench.backends.trtexec.profile import profile_result
+from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import ModelSource
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trtbench.models import mnist
 from trtbench import jsonio
+from trtbench.models import mnist
 from trtbench.render import console
 
 NAME = "data"

@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict, Union
 
-from trtbench.models.netspec import NetSpec, resolve_spec
 from trtbench import jsonio
+from trtbench.models.netspec import NetSpec, resolve_spec
 from trtbench.render import console
 
 NAME = "export"

@@ -6,8 +6,8 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from trtbench.cli import args as common
 from trtbench.analysis import costmodel
+from trtbench.cli import args as common
 from trtbench.render import console
 
 NAME = "fit"
@@ -16,9 +16,9 @@ EXAMPLE = "trtbench fit --sweep study-2016 --model study --save fit.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--sweep", help="the runs of this sweep (its name, or its .toml file)")
-    source.add_argument("--runs", nargs="+", metavar="RUN", help="these run ids or JSON run files")
+    parser.add_argument("--sweep", help="the runs of this sweep (its name, or its .toml file)")
+    parser.add_argument("--runs", nargs="+", metavar="RUN",
+                        help="these run ids, JSON run files or database files (with --sweep: that sweep's runs in them)")
     parser.add_argument("--sweep-run", default=None, help="only this run of the sweep ('latest' for the newest; default: all runs, averaged)")
     parser.add_argument("--backend", default=None, help="only runs on this backend")
     parser.add_argument("--device-name", default=None, help="only runs on this device (as stored, e.g. the CPU or GPU name)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from typing import Dict
 
-from trtbench.models.netspec import NetSpec, bundled_specs
 from trtbench import jsonio
+from trtbench.models.netspec import NetSpec, bundled_specs
 from trtbench.render import console
-from trtbench.sweep.file import bundled_sweeps
+from trtbench.sweeps.file import bundled_sweeps
 
 NAME = "models"
 HELP = "list the network specs: the study's family (from the sweep files), LeNet-5 and your own"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trtbench.cli import args as common
 from trtbench.analysis import costmodel
+from trtbench.cli import args as common
 from trtbench.render import console
 
 NAME = "predict"

@@ -13,7 +13,7 @@ EXAMPLE = "trtbench study --out study-cpu --threads 1 --data-dir ../shared/data/
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from trtbench.study.plan import STEPS
+    from trtbench.study2016.plan import STEPS
 
     parser.add_argument("--out", type=Path, required=True,
                         help="the study folder (results, figures, report); one per backend/device/precision")

@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 from trtbench.cli import args as common
 from trtbench.render import console
-from trtbench.sweep.plan import ORDERS
+from trtbench.sweeps.plan import ORDERS
 
 NAME = "sweep"
 HELP = "run a sweep file's points (e.g. the study's four groups), store every result, resume after a kill"
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from trtbench import jsonio
     from trtbench.api.sweep import status, sweep
     from trtbench.cli.progress import SweepBar
-    from trtbench.sweep.plan import config_tag
+    from trtbench.sweeps.plan import config_tag
 
     common.at_least(args.sessions, 1, "--sessions")
     db = common.db_path(args)

@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any, List
 
-from trtbench.errors import TrtbenchError
 from trtbench import jsonio
+from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
 NAME = "targets"

@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict, List
 
+from trtbench.api.telemetry import KINDS
 from trtbench.cli import args as common
-from trtbench.device.recordings import KINDS
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
 

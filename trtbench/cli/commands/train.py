@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table2(record: Dict[str, Any]) -> None:
-    from trtbench.study.table2 import table2_rows
+    from trtbench.study2016.table2 import table2_rows
 
     keys = list(record["times_to_accuracy"])
     t = console.table("Training time to validation accuracy (Table 2 of the study)",

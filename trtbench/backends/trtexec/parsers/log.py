@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from trtbench.backends.tensorrt.layer_info import LayerInfo
-from trtbench.backends.trtexec.binary import TrtVersion
 from trtbench.backends.trtexec.flags import split_shape
 from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
 from trtbench.backends.trtexec.parsers.profile import Profile, ProfileRow
+from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
 
 

@@ -1,7 +1,6 @@
-"""The trtexec binary: where it is (PATH, or JetPack's /usr/src/tensorrt/bin) and which TensorRT it is.
-
-Versions are compared numerically (TREx compared strings, so "8.6.1" < "10.0" was False).
-"""
+"""The TensorRT installed here: the trtexec binary (on PATH, or JetPack's /usr/src/tensorrt/bin)
+and the TensorRT release it reports; `TrtVersion`, a release compared numerically (TREx compared
+strings, so "8.6.1" < "10.0" was False)."""
 from __future__ import annotations
 
 import os

@@ -8,9 +8,9 @@ from typing import Any, Dict, List, Optional
 
 from trtbench import jsonio
 from trtbench.errors import TrtbenchError
-from trtbench.study import collect
-from trtbench.study.findings import Finding
-from trtbench.study.report import StudyContext, render_study_report
+from trtbench.study2016 import collect
+from trtbench.study2016.findings import Finding
+from trtbench.study2016.report import StudyContext, render_study_report
 
 HAND_START = "<!-- written by hand: kept when the report is regenerated -->"
 HAND_END = "<!-- end of the hand-written part -->"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweep.file import Sweep, SweepPoint
+from trtbench.sweeps.file import Sweep, SweepPoint
 
 ORDERS = ("interleave", "random", "file")
 

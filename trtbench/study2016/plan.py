@@ -1,4 +1,4 @@
-"""The 2016 study as a list of trtbench commands (`trtbench.study.collect` reads their results back).
+"""The 2016 study as a list of trtbench commands (`trtbench.study2016.collect` reads their results back).
 
 `trtbench study --out DIR` runs the steps below in order. Each step is one ordinary trtbench
 command (a verb, its positional arguments and its options), run through the Python API
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
-from trtbench.study.collect import reference_batch
-from trtbench.study.table2 import TABLE2_NETWORKS
+from trtbench.study2016.collect import reference_batch
+from trtbench.study2016.table2 import TABLE2_NETWORKS
 
 STUDY_SWEEP = "study.toml"
 NEURONS_SWEEP = "study-neurons.toml"
@@ -125,8 +125,8 @@ def _config(opts: StudyOptions) -> Dict[str, Any]:
 def sweep_complete(db: Path, sweep_file: Path, config: str) -> bool:
     """Whether the latest run of this sweep and config in `db` has every point."""
     from trtbench.results.store import Store
-    from trtbench.sweep import run as sweep_run
-    from trtbench.sweep.file import load_sweep
+    from trtbench.sweeps import run as sweep_run
+    from trtbench.sweeps.file import load_sweep
 
     if not db.is_file():
         return False
@@ -139,9 +139,9 @@ def sweep_complete(db: Path, sweep_file: Path, config: str) -> bool:
 
 def plan_steps(opts: StudyOptions) -> List[Step]:
     """The study's commands, in order, without the skipped ones."""
-    from trtbench.render.plots import safe_name
-    from trtbench.sweep.file import load_sweep
-    from trtbench.sweep.plan import config_tag
+    from trtbench.filenames import safe_name
+    from trtbench.sweeps.file import load_sweep
+    from trtbench.sweeps.plan import config_tag
 
     config = config_tag(opts.backend, opts.device, opts.precision, opts.threads)
     db = str(opts.db)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweep.file import SweepPoint
-from trtbench.sweep.plan import SweepPlan, Work
+from trtbench.sweeps.file import SweepPoint
+from trtbench.sweeps.plan import SweepPlan, Work
 
 # ---- sweep runs ------------------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from trtbench.categories import CATEGORIES
 from trtbench.render.console import fmt
 from trtbench.results.record import RunRecord
-from trtbench.study.findings import Finding
-from trtbench.study.table2 import STUDY_TABLE2
+from trtbench.study2016.findings import Finding
+from trtbench.study2016.table2 import STUDY_TABLE2
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.results.record import RunRecord
-from trtbench.study import findings as judge
-from trtbench.study.table2 import TABLE2_NETWORKS
+from trtbench.study2016 import findings as judge
+from trtbench.study2016.table2 import TABLE2_NETWORKS
 
 
 @dataclass
@@ -35,8 +35,8 @@ def _read_json(path: Path) -> Any:
 
 
 def _latest_sweep_records(store: Any, sweep_name: str) -> "tuple[List[RunRecord], Optional[str]]":
-    from trtbench.sweep import results as sweep_results
-    from trtbench.sweep import run as sweep_run
+    from trtbench.sweeps import results as sweep_results
+    from trtbench.sweeps import run as sweep_run
 
     runs = sweep_run.run_ids(store, sweep_name)
     if not runs:
