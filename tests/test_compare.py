@@ -9,6 +9,7 @@ import pytest
 from fake_runs import ORT_LAYERS, TRT_LAYERS, make_record
 
 from trtbench.analysis.compare import compare, compare_runs, pair_runs
+from trtbench.analysis.costmodel import Roofs
 from trtbench.errors import TrtbenchError
 from trtbench.results.record import Host
 
@@ -69,9 +70,7 @@ def _fake_targets(monkeypatch) -> None:
         if name not in peaks:
             raise TrtbenchError(f"no target {name}")
         fp32, fp16, bw = peaks[name]
-        return types.SimpleNamespace(
-            name=name, peak_fp32_tflops=fp32, peak_fp16_tflops=fp16, memory_bandwidth_gbs=bw
-        )
+        return Roofs(name, peak_fp32_tflops=fp32, memory_bandwidth_gbs=bw, peak_fp16_tflops=fp16)
 
     module = types.ModuleType("trtbench.device.targets")
     module.get_target = get_target  # type: ignore[attr-defined]

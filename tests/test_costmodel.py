@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -138,8 +137,8 @@ def test_predict_direct_and_scaled_by_rooflines():
     direct = costmodel.predict([fs], spec, 1024, "cpu-x")
     assert not direct.scaled and direct.ms_per_tile == pytest.approx(fs.predict(spec, 1024))
     assert direct.tiles_per_ms == pytest.approx(1 / direct.ms_per_tile)
-    targets = {"cpu-x": SimpleNamespace(name="cpu-x", peak_fp32_tflops=1.0, peak_fp16_tflops=2.0, memory_bandwidth_gbs=50.0),
-               "gpu-y": SimpleNamespace(name="gpu-y", peak_fp32_tflops=4.0, peak_fp16_tflops=8.0, memory_bandwidth_gbs=400.0)}
+    targets = {"cpu-x": costmodel.Roofs("cpu-x", peak_fp32_tflops=1.0, peak_fp16_tflops=2.0, memory_bandwidth_gbs=50.0),
+               "gpu-y": costmodel.Roofs("gpu-y", peak_fp32_tflops=4.0, peak_fp16_tflops=8.0, memory_bandwidth_gbs=400.0)}
 
     def get_target(name):
         if name not in targets:

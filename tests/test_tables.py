@@ -134,12 +134,11 @@ def test_comparison_table_flags_and_predictions(monkeypatch) -> None:
     import types
 
     from trtbench.analysis.compare import compare
+    from trtbench.analysis.costmodel import Roofs
 
     peaks = {"tx1": (0.511, 25.6), "gtx960": (2.41, 112.0)}
     module = types.ModuleType("trtbench.device.targets")
-    module.get_target = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
-        name=name, peak_fp32_tflops=peaks[name][0], peak_fp16_tflops=None, memory_bandwidth_gbs=peaks[name][1]
-    )
+    module.get_target = lambda name: Roofs(name, *peaks[name])  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "trtbench.device.targets", module)
     a = make_record(device="tx1", backend="tensorrt")
     fast = {"fc": 105.0}

@@ -236,13 +236,6 @@ def _target_of(record: RunRecord) -> Any:
     return None
 
 
-def _peak(target: Any, precision: str) -> Optional[float]:
-    fp32 = getattr(target, "peak_fp32_tflops", None)
-    if precision.lower() in ("fp16", "half", "float16"):
-        return getattr(target, "peak_fp16_tflops", None) or fp32
-    return fp32
-
-
 def _ratio(b_value: Optional[float], a_value: Optional[float]) -> Optional[float]:
     return float(b_value) / float(a_value) if a_value and b_value else None
 
@@ -252,7 +245,7 @@ def predict(a: RunRecord, b: RunRecord) -> Optional[Prediction]:
     a_target, b_target = _target_of(a), _target_of(b)
     if a_target is None or b_target is None:
         return None
-    compute = _ratio(_peak(b_target, b.precision), _peak(a_target, a.precision))
+    compute = _ratio(b_target.compute_peak(b.precision), a_target.compute_peak(a.precision))
     bandwidth = _ratio(
         getattr(b_target, "memory_bandwidth_gbs", None), getattr(a_target, "memory_bandwidth_gbs", None)
     )

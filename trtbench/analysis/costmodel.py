@@ -403,12 +403,6 @@ def roofline_ms(spec: NetSpec, batch: int, peak_tflops: float, bandwidth_gbs: fl
     return (compute, "compute") if compute >= memory else (memory, "bandwidth")
 
 
-def _peak(target: Any, precision: str) -> float:
-    """Peak TFLOP/s at `precision` (fp32 where the device has no faster path for it)."""
-    key = "peak_fp16_tflops" if precision == "fp16" else "peak_fp32_tflops"
-    return float(getattr(target, key, None) or getattr(target, "peak_fp32_tflops", None) or 0)
-
-
 @dataclass(frozen=True)
 class Roofs:
     """A device's two roofs, for one not described by a target profile (e.g. the host CPU)."""
@@ -417,6 +411,10 @@ class Roofs:
     peak_fp32_tflops: float
     memory_bandwidth_gbs: float
     peak_fp16_tflops: Optional[float] = None
+
+    def compute_peak(self, precision: str = "fp32") -> Optional[float]:
+        """As `trtbench.device.targets.Target.compute_peak`: fp16's where given, else fp32's."""
+        return (self.peak_fp16_tflops if precision == "fp16" else None) or self.peak_fp32_tflops
 
 
 def matches(fit: FitSet, target: str, profile: Any = None) -> bool:
@@ -470,8 +468,8 @@ def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
         if source is None:
             continue
         prec = precision or fs.precision
-        ms_goal, bound_goal = roofline_ms(spec, batch, _peak(goal, prec), float(goal.memory_bandwidth_gbs))
-        ms_src, bound_src = roofline_ms(spec, batch, _peak(source, prec), float(source.memory_bandwidth_gbs))
+        ms_goal, bound_goal = roofline_ms(spec, batch, float(goal.compute_peak(prec) or 0), float(goal.memory_bandwidth_gbs))
+        ms_src, bound_src = roofline_ms(spec, batch, float(source.compute_peak(prec) or 0), float(source.memory_bandwidth_gbs))
         scale = ms_goal / ms_src
         ms = fs.predict(spec, batch) * scale
         src_name = getattr(source, "name", fs.device_name)

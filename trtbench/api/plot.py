@@ -183,7 +183,7 @@ def plot(kind: str, out: Union[str, Path] = "plots", *, sweep: Optional[Union[st
     plots.pyplot()  # fail first, in one line, when matplotlib is missing
     out = Path(out)
     run = sweep_run[0] if sweep_run else None
-    common = dict(db=db, backend=backend, device_name=device_name)
+    common: Dict[str, Any] = dict(db=db, backend=backend, device_name=device_name)
     if kind == "drift":
         if series is None:
             raise TrtbenchError("plot drift needs --series FILE", hint="write one with: trtbench drift ... --json FILE")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
@@ -48,7 +48,7 @@ def add_runtime(parser: argparse.ArgumentParser, backend: str = "auto", device: 
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the backend (default: its own)")
 
 
-def add_cache_dir(parser: argparse.ArgumentParser) -> None:
+def add_cache_dir(parser: Any) -> None:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
                         help=f"where specs and checkpoints are exported to ONNX (default: {DEFAULT_CACHE})")
 

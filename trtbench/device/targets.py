@@ -147,6 +147,15 @@ class Target:
             raise TrtbenchError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
         return {"fp32": self.peak_fp32_tflops, "fp16": self.peak_fp16_tflops, "int8": self.peak_int8_tops}[precision]
 
+    def compute_peak(self, precision: str = "fp32") -> Optional[float]:
+        """The peak a run at `precision` can reach: its own where the device has a fast path, else
+        fp32's (fp16 on a GTX 960, tf32 everywhere: profiles list no tf32 peak). What the
+        analyses scale by; `peak` is the strict figure the engine build checks."""
+        own = self.peak(precision) if precision in PRECISIONS else None
+        if precision == "fp16" and own is not None and self.peak_fp32_tflops and own < self.peak_fp32_tflops:
+            own = None  # a "fast" path slower than fp32 (the GTX 960's fp16) is no fast path
+        return own or self.peak_fp32_tflops
+
     def to_dict(self) -> Dict[str, Any]:
         return {
             "name": self.name, "title": self.title, "kind": self.kind, "gpu": self.gpu, "path": str(self.path),

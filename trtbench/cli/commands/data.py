@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from trtbench import jsonio
+from trtbench.cli import args as common
 from trtbench.models import mnist
 from trtbench.render import console
 
@@ -18,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check = sub.add_parser("check", help="report the four files found in DIR (default $TRTBENCH_DATA_DIR)")
     check.add_argument("dir", metavar="DIR", nargs="?", type=Path)
     check.add_argument("--json", metavar="FILE|-", help="write the report as JSON ('-' for stdout)")
+    common.add_exports(check)
     fetch = sub.add_parser("fetch", help="download the four gzipped files into DIR from the canonical "
                            "mirrors, verifying their checksums")
     fetch.add_argument("dir", metavar="DIR", nargs="?", type=Path,

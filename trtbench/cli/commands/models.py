@@ -5,6 +5,7 @@ import argparse
 from typing import Dict
 
 from trtbench import jsonio
+from trtbench.cli import args as common
 from trtbench.models.netspec import NetSpec, bundled_specs
 from trtbench.render import console
 from trtbench.sweeps.file import bundled_sweeps
@@ -16,6 +17,7 @@ EXAMPLE = "trtbench models --json -"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE|-", help="write the list as JSON ('-' for stdout)")
+    common.add_exports(parser)
 
 
 def known_specs() -> Dict[str, NetSpec]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the report here (e.g. docs/reproduction.md), its figures copied into a "
                              "folder of the same name beside it")
     parser.add_argument("--dry-run", action="store_true", help="print the commands the study would run and exit")
+    common.add_exports(parser)
 
 
 def run(args: argparse.Namespace) -> int:

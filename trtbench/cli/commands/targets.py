@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, List
 
 from trtbench import jsonio
+from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
@@ -20,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profiles", type=Path, action="append", default=[], metavar="DIR",
                         help="extra folder of target profiles (also: TRTBENCH_PROFILES)")
     parser.add_argument("--json", metavar="FILE|-", help="write JSON instead of a table ('-' for stdout)")
+    common.add_exports(parser)
 
 
 def run(args: argparse.Namespace) -> int:

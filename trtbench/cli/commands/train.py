@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
+from trtbench.cli import args as common
 from trtbench.models.netspec import resolve_spec
 from trtbench.render import console
 
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=d.device, help="cpu or cuda (default cpu)")
     parser.add_argument("--json", metavar="FILE|-",
                         help="also write the training record here ('-' for stdout)")
+    common.add_exports(parser)
 
 
 def run(args: argparse.Namespace) -> int:
