@@ -128,3 +128,27 @@ def test_study_refuses_bad_input_in_one_line(cli, tmp_path):
     assert bad_skip.returncode == 2 and "unknown step sweeps" in bad_skip.stderr
     empty = cli("study", "--out", "o", "--report-only")
     assert empty.returncode == 2 and "holds no study runs" in empty.stderr
+
+
+def test_each_steps_command_line_is_the_call_the_study_makes(tmp_path):
+    """The report lists each step as a command line; the study runs it as an API call with the
+    same options. Parsing every printed command with the real CLI gives back those options."""
+    from trtbench.cli.app import build_parser
+    from trtbench.study2016.plan import StudyOptions, plan_steps
+
+    opts = StudyOptions(out=tmp_path / "study", threads=1, data_dir=tmp_path / "mnist", train_limit=600,
+                        iterations=4, loops=2)
+    steps = plan_steps(opts)
+    assert {s.verb for s in steps} == {"sweep", "train", "drift", "fit", "plot"}
+    parser = build_parser()
+    for step in steps:
+        parsed = vars(parser.parse_args(step.argv))
+        assert parsed["command"] == step.verb
+        for key, value in step.options.items():
+            if value is None:
+                continue
+            got = parsed[key]
+            if isinstance(value, list):
+                assert [str(v) for v in got] == [str(v) for v in value], (step.command, key)
+            else:
+                assert str(got) == str(value), (step.command, key)

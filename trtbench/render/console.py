@@ -66,6 +66,7 @@ def show(*items: Any) -> None:
     for item in items:
         if isinstance(item, Sheet):
             _shown.append(item)
+            item = item.to_rich(out.is_terminal)
         out.print(item)
 
 

@@ -46,11 +46,6 @@ class Sheet:
             t.add_row(*(Text(cell) for cell in row))
         return t
 
-    def __rich__(self) -> Table:
-        from trtbench.render import console
-
-        return self.to_rich(console.stdout().is_terminal)
-
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
