@@ -41,3 +41,60 @@ def test_help_needs_no_heavy_packages():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _many_layers_run(path):
+    from fake_runs import make_record
+
+    from trtbench.results.record import write_records
+
+    layers = [(f"/block{i}/Conv", "conv" if i % 2 else "elementwise", 0.1 + i, "Conv") for i in range(20)]
+    write_records([make_record(layers=layers, batch=64), make_record(layers=layers, batch=1024)], path)
+
+
+def test_quiet_and_verbose_options_everywhere(cli, tmp_path):
+    _many_layers_run(tmp_path / "run.json")
+    plain = cli("show", "run.json")
+    assert plain.returncode == 0 and "Slowest 15 of 20 layers" in plain.stdout
+    verbose = cli("show", "run.json", "-v")
+    assert "Layers (20, execution order)" in verbose.stdout and "Slowest" not in verbose.stdout
+    assert cli("-v", "show", "run.json").stdout == verbose.stdout  # before or after the command
+    noisy = cli("runs", "--db", "none.db")
+    assert "no runs in none.db" in noisy.stderr
+    quiet = cli("runs", "--db", "none.db", "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    both = cli("-q", "show", "run.json", "-v")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+def test_tables_export_as_csv_and_markdown(cli, tmp_path):
+    import csv
+
+    _many_layers_run(tmp_path / "run.json")
+    out = cli("show", "run.json", "--csv", "t.csv", "--markdown", "t.md")
+    assert out.returncode == 0, out.stderr
+    markdown = (tmp_path / "t.md").read_text()
+    assert "### Time per category (profiling pass)" in markdown and "| conv |" in markdown
+    assert markdown.count("### ") == len(list(tmp_path.glob("t-*.csv"))) >= 6  # two runs, three tables each + batches
+    categories = sorted(tmp_path.glob("t-*-time-per-category.csv"))[0]
+    rows = list(csv.reader(categories.open()))
+    assert rows[0] == ["category", "ms per batch", "%", "µs per tile"] and rows[-1][0] == "total"
+    single = cli("runs", "--db", "none.db", "--csv", "empty.csv")
+    assert single.returncode == 0 and "no table was printed" in single.stderr
+    assert not (tmp_path / "empty.csv").exists()
+
+
+def test_no_color_is_honoured_on_a_terminal(monkeypatch):
+    import sys
+
+    from trtbench.render import console
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    for value, expected in (("1", True), (None, False)):
+        if value is None:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        else:
+            monkeypatch.setenv("NO_COLOR", value)
+        monkeypatch.setattr(console, "_stdout", None)
+        assert console.stdout().no_color is expected
+    monkeypatch.setattr(console, "_stdout", None)

@@ -84,3 +84,14 @@ def test_extra_checks_decide_the_verdict_and_cold_start_is_carried() -> None:
     assert result.cold_ms == 123.0
     assert by_name(result)["cold_start"].status == "ok"
     assert by_name(result)["throttling"].fix == "cool it"
+
+
+def test_every_check_trtbench_makes_is_in_the_one_registry() -> None:
+    from trtbench.measure import telemetry
+
+    samples = [{"reasons": 0x20, "sm_mhz": 1000, "util_pct": 90, "temp_c": 90},
+               {"reasons": 0, "sm_mhz": 1500, "util_pct": 95, "temp_c": 70}]
+    made = telemetry.checks(samples, jetson={"clocks": None}, source="tegrastats")
+    assert {c.name for c in made} == {"throttling", "clock-change", "temperature", "clocks-pinned"}
+    assert {c.name for c in made} <= set(CHECKS)
+    assert all(c.fix for c in made if c.status != "ok")  # each warning names its fix

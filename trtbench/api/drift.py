@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Union
 from trtbench import env
 from trtbench.analysis.drift import DriftReport, analyse_parts
 from trtbench.analysis.series import Parts, directions, history_parts, read_series
-from trtbench.api.pipeline import Log, ModelRef, _quiet, open_session, open_store
+from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, open_store
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.record import DRIFT, DriftData, RunRecord, Telemetry
@@ -98,7 +98,7 @@ def drift(model: ModelRef, *, batch: int = 1024, loops: int = 200, iterations: i
           alloc: str = "per-run", backend: str = "auto", device: str = "cpu", precision: str = "fp32",
           threads: Optional[int] = None, telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE,
           db: Optional[Union[str, Path]] = None, threshold: float = 5.0, alpha: float = 0.01,
-          direction: str = "slower", min_slope: float = 0.0, log: Log = _quiet) -> Drift:
+          direction: str = "slower", min_slope: float = 0.0, log: Log = no_log) -> Drift:
     """Run the same loop `loops` times on `model` (`iterations` inferences of `batch` each) and judge
     whether it slows down, part by part. `alloc`: ``per-run`` allocates fresh buffers every loop
     (the study's framework did), ``reuse`` once, ``fragment`` adds a fragmenting cudaMalloc/cudaFree

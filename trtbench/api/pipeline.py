@@ -20,7 +20,7 @@ ModelRef = Union[str, Path, ModelSource]
 ENGINE_BACKENDS = ("tensorrt", "trtexec")
 
 
-def _quiet(message: str) -> None:
+def no_log(message: str) -> None:
     """The default `Log`: the library prints nothing."""
 
 
@@ -106,7 +106,7 @@ def open_store(db: Optional[Union[str, Path]]) -> Optional[Store]:
 
 
 def measure_batches(opened: Opened, batches: Sequence[int], method: Method, store: Optional[Store] = None,
-                    log: Log = _quiet, extra_notes: Sequence[str] = ()) -> Iterator[RunRecord]:
+                    log: Log = no_log, extra_notes: Sequence[str] = ()) -> Iterator[RunRecord]:
     """Measure each batch on an opened model; store each record as soon as it is measured (one
     transaction per batch: never a half-written run), then yield it."""
     from trtbench.measure.method import measure

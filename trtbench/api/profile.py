@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
-from trtbench.api.pipeline import Log, Method, ModelRef, _quiet, measure_batches, open_session, open_store
+from trtbench.api.pipeline import Log, Method, ModelRef, measure_batches, no_log, open_session, open_store
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.record import RunRecord
 
@@ -28,7 +28,7 @@ def profile(model: ModelRef, batch: Batches = 1024, backend: str = "auto", devic
             precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: int = 20, loops: int = 3,
             warmup: Optional[int] = None, profile_iterations: Optional[int] = None, layers: bool = True,
             threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
-            telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE, log: Log = _quiet) -> List[RunRecord]:
+            telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE, log: Log = no_log) -> List[RunRecord]:
     """Measure `model` at each batch size and return one `RunRecord` per batch.
 
     `model`: a spec name (``c1d20-f1n128``), a spec ``.toml``, an ``.onnx`` file, a ``.pt``

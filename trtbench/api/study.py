@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from trtbench import env, jsonio
-from trtbench.api.pipeline import Log, _quiet
+from trtbench.api.pipeline import Log, no_log
 from trtbench.errors import TrtbenchError
 from trtbench.study2016.findings import Finding
 from trtbench.study2016.plan import STEPS, Step, StudyOptions, plan_steps
@@ -20,7 +20,7 @@ from trtbench.study2016.publish import durations_path, load_durations, saved_com
 __all__ = ["STEPS", "StudyOptions", "plan_steps", "run_step", "study"]
 
 
-def run_step(step: Step, progress: Optional[Callable[[], Any]] = None, log: Log = _quiet) -> None:
+def run_step(step: Step, progress: Optional[Callable[[], Any]] = None, log: Log = no_log) -> None:
     """Run one step through the API function its command calls. `progress` makes a sweep's
     progress reporter (a context manager, see `trtbench.api.sweep.Progress`)."""
     options = {k: v for k, v in step.options.items() if v is not None}
@@ -59,7 +59,7 @@ def _check_data(opts: StudyOptions) -> None:
 
 
 def study(out: Path, *, report_only: bool = False, baseline: Optional[Path] = None, title: Optional[str] = None,
-          report: Optional[Path] = None, progress: Optional[Callable[[], Any]] = None, log: Log = _quiet,
+          report: Optional[Path] = None, progress: Optional[Callable[[], Any]] = None, log: Log = no_log,
           **options: Any) -> List[Finding]:
     """Run every step of the study not yet done into `out`, then write its report and return the
     findings. `options`: `StudyOptions` fields (backend, device, precision, threads, data_dir,

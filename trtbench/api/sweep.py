@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Set, Union
 
 from trtbench import env
-from trtbench.api.pipeline import Log, Method, _quiet, measure_batches, open_session
+from trtbench.api.pipeline import Log, Method, measure_batches, no_log, open_session
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.store import Store
@@ -127,7 +127,7 @@ def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", pr
           iterations: Optional[int] = None, loops: Optional[int] = None, sessions: int = 4,
           cache_dir: Path = DEFAULT_CACHE, train: bool = False, data_dir: Optional[Path] = None, epochs: int = 1,
           train_limit: Optional[int] = None, train_json: Optional[Path] = None, resume: Optional[str] = None,
-          new: bool = False, progress: Optional[Progress] = None, log: Log = _quiet) -> SweepRun:
+          new: bool = False, progress: Optional[Progress] = None, log: Log = no_log) -> SweepRun:
     """Run every point of `sweep` (a sweep file, or a bundled sweep's name) not yet done, storing
     each in `db` (default: TRTBENCH_DB or ./trtbench.db) with its sweep tags in one transaction.
 

@@ -1,6 +1,6 @@
 """The `trtbench` command line: parses arguments, calls the library, renders.
 
-Each subcommand lives in `trtbench/commands/<name>.py` and exposes:
+Each subcommand lives in `trtbench/cli/commands/<name>.py` and exposes:
 
 - ``NAME`` (the subcommand), ``HELP`` (one line), ``EXAMPLE`` (shown at the end of ``--help``);
 - ``add_arguments(parser)``;
@@ -101,7 +101,7 @@ def _export_tables(args: argparse.Namespace) -> None:
         return
     written = console.export_tables(csv=csv, markdown=markdown)
     if not console.shown_tables():
-        console.warn("no table was printed, so --csv/--markdown wrote empty files"
+        console.warn("no table was printed, so --csv/--markdown wrote nothing"
                      + (" (--json - prints JSON instead of tables)" if getattr(args, "json", None) == "-" else ""))
     for path in written:
         console.info(f"wrote {path}")

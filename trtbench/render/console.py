@@ -85,6 +85,8 @@ def export_tables(csv: Optional[Path] = None, markdown: Optional[Path] = None) -
     from trtbench import jsonio
 
     written: List[Path] = []
+    if not _shown:
+        return written
     if markdown is not None:
         jsonio.write_text("\n".join(s.to_markdown() for s in _shown), markdown, what="--markdown")
         written.append(Path(markdown))

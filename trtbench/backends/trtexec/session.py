@@ -2,7 +2,7 @@
 
 For devices where the TensorRT Python bindings are missing or awkward (JetPack 4.x ships Python
 3.6; trtexec is at /usr/src/tensorrt/bin/trtexec). `set_batch` runs trtexec once with
-`trtexec_cli.profile_args` (a timed run without the profiler, then a separate profiled run) into a
+`flags.profile_args` (a timed run without the profiler, then a separate profiled run) into a
 temporary folder; `run_timed` hands out the per-query GPU compute times of ``--exportTimes``
 (running trtexec again when more are asked for than one run gave); `profile` reads
 ``--exportProfile`` joined with ``--exportLayerInfo`` and categorises each layer.
