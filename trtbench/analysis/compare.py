@@ -121,8 +121,8 @@ class Comparison:
     def to_dict(self) -> Dict[str, Any]:
         return {
             "unit": "ms per tile",
-            "a": _summary(self.a),
-            "b": _summary(self.b),
+            "a": self.a.summary(),
+            "b": self.b.summary(),
             "categories": {row.category: row.to_dict() for row in self.categories},
             "total": self.total.to_dict(),
             "flagged": [row.category for row in self.flagged],
@@ -130,19 +130,6 @@ class Comparison:
             "layers": [pair.to_dict() for pair in self.layers],
             "notes": list(self.notes),
         }
-
-
-def _summary(record: RunRecord) -> Dict[str, Any]:
-    return {
-        "run_id": record.run_id,
-        "model": record.model_name,
-        "backend": record.backend,
-        "device": record.device,
-        "device_name": record.device_name,
-        "precision": record.precision,
-        "batch": record.batch,
-        "tiles_per_ms": record.tiles_per_ms,
-    }
 
 
 # ---- the comparison -------------------------------------------------------------------------

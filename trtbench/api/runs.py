@@ -48,7 +48,7 @@ def find_runs(db: Optional[Ref] = None, *, model: Optional[str] = None, backend:
 
 def export_runs(records: Sequence[RunRecord], path: Ref) -> None:
     """Write runs to one JSON file (``-``: stdout), tags and all, for `import_runs` elsewhere."""
-    write_records(records, Path(path) if str(path) != "-" else path)  # type: ignore[arg-type]
+    write_records(records, path)
 
 
 def import_runs(files: Sequence[Ref], db: Optional[Ref] = None) -> Tuple[List[RunRecord], int]:

@@ -310,3 +310,11 @@ def print_records(
         if len({r.batch for r in series}) > 1:
             out.line()
             out.table(batch_table(series))
+
+
+def report_unknown_layers(records: Sequence[RunRecord]) -> None:
+    """With -v: the layers no naming rule knew (they fell to 'other'), so the tables can grow."""
+    for record in records:
+        for layer in record.layers:
+            if layer.category == "other":
+                house.detail(f"batch {record.batch}: '{layer.name}' ({layer.type or 'no layer type'}) fell to 'other'")

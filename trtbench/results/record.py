@@ -27,7 +27,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from trtbench import jsonio
 from trtbench.categories import CATEGORIES
@@ -272,6 +272,13 @@ class RunRecord:
     def verdict(self) -> Optional[str]:
         return self.validity.verdict
 
+    def summary(self) -> Dict[str, Any]:
+        """The run in one line of fields (what `trtbench runs` lists; the full record is `to_dict`)."""
+        return {"run_id": self.run_id, "kind": self.kind, "created": self.created, "model": self.model_name,
+                "backend": self.backend, "device": self.device, "device_name": self.device_name,
+                "precision": self.precision, "batch": self.batch, "tiles_per_ms": self.tiles_per_ms,
+                "end_to_end_ms": self.end_to_end_ms, "verdict": self.validity.verdict, "tags": dict(self.tags)}
+
     def finish_layers(self) -> None:
         """Fill each layer's percent and the per-category totals from the layer times."""
         total = sum(layer.ms for layer in self.layers)
@@ -357,7 +364,7 @@ def dumps(records: Sequence[RunRecord]) -> str:
     return jsonio.dumps(payload)
 
 
-def write_records(records: Sequence[RunRecord], path: Path) -> None:
+def write_records(records: Sequence[RunRecord], path: Union[str, Path]) -> None:
     """Write records as JSON (atomically: a temporary file renamed into place); ``-`` is stdout."""
     jsonio.write_text(dumps(records) if records else "[]", path)
 

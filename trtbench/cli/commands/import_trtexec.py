@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from trtbench.api.runs import import_trtexec
-    from trtbench.render.tables import print_records
+    from trtbench.render.tables import print_records, report_unknown_layers
     from trtbench.results.record import write_records
 
     db = None if args.no_db else common.db_path(args)
@@ -38,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
         write_records([record], args.json)
     if args.json != "-":
         print_records([record], verbose=args.verbose)
-    for layer in record.layers:
-        if layer.category == "other":
-            console.detail(f"'{layer.name}' ({layer.type or 'no layer info'}) fell to 'other'")
+    report_unknown_layers([record])
     if db is not None:
         console.info(f"trtbench: stored run {record.run_id} in {db}")
     return 0

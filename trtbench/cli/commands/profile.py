@@ -44,7 +44,7 @@ def _profile_path(base: Path, batch: int, several: bool) -> Path:
 def run(args: argparse.Namespace) -> int:
     from trtbench import jsonio
     from trtbench.api.profile import profile
-    from trtbench.render.tables import print_records
+    from trtbench.render.tables import print_records, report_unknown_layers
     from trtbench.results.record import to_trtexec_profile, write_records
 
     batches = common.parse_batches(args.batch)
@@ -65,11 +65,7 @@ def run(args: argparse.Namespace) -> int:
         write_records(records, args.json)
     if args.json != "-":
         print_records(records, verbose=args.verbose)
-    if args.verbose:
-        for record in records:
-            for layer in record.layers:
-                if layer.category == "other":
-                    console.info(f"batch {record.batch}: '{layer.name}' ({layer.type or '?'}) fell to 'other'")
+    report_unknown_layers(records)
     if db is not None:
         console.info(f"trtbench: stored {len(records)} run(s) in {db}")
     return 0

@@ -10,7 +10,7 @@ from trtbench import env, jsonio
 from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
-from trtbench.results.record import RunRecord, write_records
+from trtbench.results.record import write_records
 from trtbench.results.store import parse_since, utc_time
 
 NAME = "runs"
@@ -124,32 +124,13 @@ def _tags(pairs: List[str]) -> Dict[str, str]:
     return tags
 
 
-def summary(record: RunRecord) -> Dict[str, Any]:
-    """The listing's fields of one run (the full record is what `runs export` writes)."""
-    return {
-        "run_id": record.run_id,
-        "created": record.created,
-        "model": record.model_name,
-        "backend": record.backend,
-        "device": record.device,
-        "device_name": record.device_name,
-        "precision": record.precision,
-        "batch": record.batch,
-        "tiles_per_ms": record.tiles_per_ms,
-        "end_to_end_ms": record.end_to_end_ms,
-        "verdict": record.validity.verdict,
-        "kind": record.kind,
-        "tags": dict(record.tags),
-    }
-
-
 def _list(args: argparse.Namespace) -> int:
     from trtbench.api.runs import find_runs
 
     db = _db(args)
     filters = _filters(args)
     records = find_runs(db, **filters, limit=args.limit or None, kind=None)
-    rows = [summary(record) for record in records]
+    rows = [record.summary() for record in records]
     if args.json:
         jsonio.write_json(rows, args.json)
         return 0
