@@ -25,9 +25,11 @@ _shown: List[Sheet] = []
 
 
 def configure(quiet: bool = False, verbose: bool = False) -> None:
-    """How much to say on stderr: `quiet` only warnings and errors, `verbose` every note."""
+    """How much to say on stderr (`quiet`: only warnings and errors, `verbose`: every note), for
+    one command: the tables kept for the exports start empty."""
     global _quiet, _verbose
     _quiet, _verbose = quiet, verbose
+    _shown.clear()
 
 
 def verbose() -> bool:
