@@ -6,6 +6,8 @@
 | TRTBENCH_DB | default SQLite database path (else ./trtbench.db) |
 | TRTBENCH_PROFILES | extra folder(s) of target profiles, separated by os.pathsep |
 | TRTBENCH_MODELS | extra folder(s) of model specs, separated by os.pathsep |
+| COLUMNS | the width of tables written to a pipe or a file (default 160) |
+| NO_COLOR | no colour on a terminal either (read by rich) |
 """
 from __future__ import annotations
 
@@ -48,3 +50,12 @@ def profile_dirs() -> List[Path]:
 def model_dirs() -> List[Path]:
     """Folders searched for model specs and sweep files: bundled `models/`, then the user's."""
     return [bundled("models"), *_paths("TRTBENCH_MODELS")]
+
+
+def columns(default: int = 160) -> int:
+    """The width for output that is not a terminal: COLUMNS when it is a sensible number."""
+    try:
+        value = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return default
+    return value if 40 <= value <= 1000 else default

@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         _add_global(p, default=argparse.SUPPRESS)
         module.add_arguments(p)
+        for action in p._actions:  # and after an action word: trtbench runs export ... -q
+            if isinstance(action, argparse._SubParsersAction):
+                for nested in action.choices.values():
+                    _add_global(nested, default=argparse.SUPPRESS)
         p.set_defaults(_run=module.run)
     return parser
 

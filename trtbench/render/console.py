@@ -15,6 +15,7 @@ from typing import Any, List, Optional, Sequence
 
 from rich.console import Console
 
+from trtbench import env
 from trtbench.render.sheet import Sheet
 
 _stdout: Optional[Console] = None
@@ -46,7 +47,7 @@ def stdout() -> Console:
         tty = sys.stdout.isatty()
         # no_color=None lets rich honour NO_COLOR on a terminal; a pipe never gets colour
         _stdout = Console(no_color=None if tty else True, highlight=False, soft_wrap=not tty,
-                          width=None if tty else 120)
+                          width=None if tty else env.columns())
     return _stdout
 
 
