@@ -109,7 +109,7 @@ def test_user_errors_are_one_line(cli, tmp_path: Path, run_files) -> None:
         ("show", "nope", "--db", "hist.db"),
         ("show", "missing.json"),
         ("compare", "tx1.json"),
-        ("runs", "export", "abc", "--out", "x.json", "--db", "hist.db"),
+        ("runs", "export", "no-such-run", "--out", "x.json", "--db", "hist.db"),  # not hex: never a prefix
         ("runs", "--tag", "novalue"),
         ("runs", "--since", "yesterday-ish"),
         ("runs", "import", "tx1.json", "--db", "tx1.json/sub.db"),
