@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Set, Union
 
 from trtbench import env
-from trtbench.api.pipeline import Log, Method, measure_batches, no_log, open_session
+from trtbench.api.pipeline import Log, Method, Opened, measure_batches, no_log, open_session
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.store import Store
@@ -113,14 +113,6 @@ def _resolve_run(store: Store, sweep_name: str, config: str, keys: List[str], re
     return runs.new_run_id()
 
 
-@dataclass
-class _Loaded:
-    opened: Any
-
-    def close(self) -> None:
-        self.opened.close()
-
-
 def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", precision: str = "fp32",
           threads: Optional[int] = None, db: Optional[Union[str, Path]] = None, *,
           groups: Optional[Sequence[str]] = None, order: str = "interleave", seed: Optional[int] = None,
@@ -154,8 +146,8 @@ def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", pr
                                   data_dir=data_dir or env.data_dir(), epochs=epochs, sweep_run=run_id,
                                   limit=train_limit)
 
-        def load_point(spec: Any) -> _Loaded:
-            return _Loaded(open_session(spec.name, backend, device, precision, threads, cache_dir=cache_dir))
+        def load_point(spec: Any) -> Opened:
+            return open_session(spec.name, backend, device, precision, threads, cache_dir=cache_dir)
 
         cache = runs.SessionCache(load_point, size=sessions)
         weights = {p.key: work_weight(p, plan.work[p.key]) for p in plan.points}
@@ -165,11 +157,11 @@ def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", pr
                 progress.point_started(point)
             if rows is not None:
                 rows.ensure(point.spec)
-            loaded = cache.get(point.spec)
+            opened = cache.get(point.spec)
             method = Method(iterations=work.iterations, loops=work.loops, warmup=work.warmup,
                             profile_iterations=work.profile_iterations)
             note = f"sweep {plan.sweep.name} run {run_id} point {point.key}"
-            return list(measure_batches(loaded.opened, [point.batch], method, extra_notes=[note]))
+            return list(measure_batches(opened, [point.batch], method, extra_notes=[note]))
 
         def advance(finished: int, total: int, point: SweepPoint, seconds: float) -> None:
             if progress is not None:

@@ -33,10 +33,6 @@ def configure(quiet: bool = False, verbose: bool = False) -> None:
     _shown.clear()
 
 
-def verbose() -> bool:
-    return _verbose
-
-
 def quiet() -> bool:
     return _quiet
 
