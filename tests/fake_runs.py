@@ -62,7 +62,7 @@ def make_record(
         device=device,
         batch=batch,
         precision=precision,
-        model={"name": model, "sha256": "ab" * 32, "source": "spec"},
+        model={"name": model, "sha256": "ab" * 32, "source": "spec", "item": "tile"},
         iterations=iterations,
         loops=loops,
         loop_ms=loop_ms,

@@ -14,19 +14,23 @@ pytestmark = pytest.mark.skipif(not has_module("onnxruntime"), reason="needs onn
 FAST = ["--iterations", "3", "--loops", "2", "--warmup", "1", "--threads", "1"]
 
 
-def foreign_net(path: Path, batch=None) -> Path:
-    """A hand-built ONNX CNN with arbitrary node names and no trtbench metadata."""
+def foreign_net(path: Path, batch=None, pinned: bool = False) -> Path:
+    """A hand-built ONNX CNN with arbitrary node names and no trtbench metadata; `pinned`: it
+    first flattens the whole batch into one vector of batch × 576 (a graph that pins its batch)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
     inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
              for n, s in (("K", (4, 1, 5, 5)), ("W", (576, 32)), ("V", (32, 10)), ("b", (32,)))]
-    inits.append(numpy_helper.from_array(np.array([-1, 576], np.int64), "S"))
+    inits.append(numpy_helper.from_array(np.array([batch or -1, 576], np.int64), "S"))
+    if pinned:
+        inits.append(numpy_helper.from_array(np.array([batch * 576], np.int64), "all"))
     nodes = [helper.make_node("Conv", ["in", "K"], ["c"], name="Node #1"),
              helper.make_node("Relu", ["c"], ["r"], name="act"),
              helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], name="down"),
-             helper.make_node("Reshape", ["p", "S"], ["f"], name="to_vec"),
+             *([helper.make_node("Reshape", ["p", "all"], ["p1"], name="flatten_all")] if pinned else []),
+             helper.make_node("Reshape", ["p1" if pinned else "p", "S"], ["f"], name="to_vec"),
              helper.make_node("MatMul", ["f", "W"], ["h"], name="dense"),
              helper.make_node("Add", ["h", "b"], ["hb"], name="bias"),
              helper.make_node("Tanh", ["hb"], ["t"], name="squash"),
@@ -97,8 +101,9 @@ def test_error_cases_are_one_line_exit_2(cli, tmp_path: Path) -> None:
     cases = {
         "not a readable ONNX": ["profile", "bad.onnx", "--backend", "onnxruntime"],
         "whole number": ["profile", net, "--backend", "onnxruntime", "--batch", "8,lots"],
-        "batch 4 only": ["profile", foreign_net(tmp_path / "fixed.onnx", batch=4), "--backend", "onnxruntime",
-                         "--batch", "16", "--no-db"],
+        "node 'flatten_all' (Reshape) pins the batch": [
+            "profile", foreign_net(tmp_path / "pinned.onnx", batch=4, pinned=True), "--backend", "onnxruntime",
+            "--batch", "16", "--no-db"],
         "unknown backend": ["profile", net, "--backend", "tensorflow"],
         "pip install": ["profile", net, "--backend", "tensorrt"],
         "not writable": ["profile", net, "--backend", "onnxruntime", "--db", "afile/runs.db"],

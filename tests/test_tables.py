@@ -108,8 +108,25 @@ def test_batch_table_for_several_batches_of_one_model() -> None:
     section = text.split("by batch")[1]
     assert [row(section, f"{b:,}")[0] for b in (16, 256, 1024)]
     assert section.index(" 16 ") < section.index(" 256 ") < section.index(" 1,024 ")
-    assert float(row(section, "256")[1]) == pytest.approx(records[2].tiles_per_ms, rel=1e-3)
+    assert float(row(section, "256")[1].replace(",", "")) == pytest.approx(records[2].images_per_s, rel=1e-3)
+    assert float(row(section, "256")[2]) == pytest.approx(records[2].tiles_per_ms, rel=1e-3)
+    assert "images/s" in section and "tiles/ms" in section
     assert "by batch" not in render([make_record(), make_record(layers=TRT_LAYERS, backend="tensorrt")])
+
+
+def test_units_follow_what_an_item_is() -> None:
+    """Images/s for any model, tiles/ms only for the study's tiles, samples/s for vectors."""
+    tiles = render([make_record(batch=64)])
+    assert re.search(r"images/s\s+[\d,.]+", tiles) and re.search(r"tiles/ms\s+[\d.]+", tiles)
+    assert re.search(r"ms per tile\s", tiles)
+    image = make_record(batch=64)
+    image.model = {"name": "resnet", "item": "image", "inputs": [{"name": "x", "shape": [1, 3, 224, 224],
+                                                                  "dtype": "float32", "layout": "NCHW"}]}
+    text = render([image])
+    assert re.search(r"images/s\s+" + re.escape(f"{image.images_per_s:,.0f}"), text)
+    assert "tiles/ms" not in text and "µs per image" in text and re.search(r"ms per image\s", text)
+    image.model["item"] = "sample"
+    assert "samples/s" in render([image]) and "tiles/ms" not in render([image])
 
 
 def test_layer_type_column_only_when_known() -> None:

@@ -6,7 +6,7 @@ status 2 and no traceback. Anything else that escapes is a bug and keeps its tra
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 
 class TrtbenchError(Exception):
@@ -32,3 +32,12 @@ def missing_package(package: str, extra: str, purpose: str) -> TrtbenchError:
         f"{purpose} needs the '{package}' package, which is not installed",
         hint=f"install it with: pip install 'trtbench[{extra}]'",
     )
+
+
+class PartlyDone(TrtbenchError):
+    """Some of several steps failed (a batch that does not fit, say); `done` holds what the others
+    gave, so a caller can still show and save it before reporting the failures."""
+
+    def __init__(self, message: str, done: Sequence[Any], hint: Optional[str] = None) -> None:
+        super().__init__(message, hint)
+        self.done = list(done)

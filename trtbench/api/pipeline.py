@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from trtbench.backends.base import Backend, LoadOptions, Session
-from trtbench.errors import TrtbenchError
+from trtbench.errors import PartlyDone, TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE, ModelSource, resolve_model
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
@@ -76,8 +76,14 @@ def resolve(model: ModelRef, cache_dir: Path = DEFAULT_CACHE) -> ModelSource:
 
 def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] = None, precision: str = "fp32",
                  threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
-                 cache_dir: Path = DEFAULT_CACHE) -> Opened:
-    """Resolve `model`, choose the backend (``auto`` or a name) and load the model on it."""
+                 cache_dir: Path = DEFAULT_CACHE, batches: Sequence[int] = (),
+                 inputs: Optional[Mapping[str, Any]] = None) -> Opened:
+    """Resolve `model`, choose the backend (``auto`` or a name) and load the model on it.
+
+    `batches`: the batch sizes that will be measured (a foreign ONNX model exported with a fixed
+    batch is then made dynamic first, checked, or refused with the node that pins its batch).
+    `inputs`: ``{input name: array or .npy path}``, the user's data for those inputs.
+    """
     from trtbench.backends import choose
 
     if threads is not None and threads < 1:
@@ -85,9 +91,47 @@ def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] =
     source = resolve(model, cache_dir)
     chosen, reason = choose(backend, source, device)
     where = device or default_device(chosen.name)
+    notes = prepare_source(source, chosen.name, batches, cache_dir)
     options = LoadOptions(device=where, precision=precision, threads=threads, cuda_graph=cuda_graph,
-                          channels_last=channels_last)
-    return Opened(source, chosen, chosen.load(source, options), reason, where)
+                          channels_last=channels_last, data=user_data(source, inputs))
+    return Opened(source, chosen, chosen.load(source, options), reason, where, notes)
+
+
+def prepare_source(source: ModelSource, backend: str, batches: Sequence[int], cache_dir: Path) -> List[str]:
+    """Make a foreign ONNX model ready for onnxruntime and torch (`trtbench.models.onnx_prepare`);
+    the notes say what changed. trtbench's own exports and the engine routes are left as they are."""
+    if source.kind != "onnx" or source.spec or backend in ENGINE_BACKENDS:
+        return []
+    from trtbench.models.onnx_prepare import prepare
+
+    fixed = source.fixed_batch
+    dynamic = fixed is not None and any(b != fixed for b in batches)
+    prepared = prepare(source.path, source.sha256, Path(cache_dir), dynamic_batch=dynamic)
+    if not prepared.changed:
+        return []
+    source.metadata["prepared"] = prepared.to_dict()
+    notes = [f"trtbench {change}" for change in prepared.changes]
+    if prepared.max_rel_diff is not None:
+        notes.append(f"the dynamic-batch copy matches the original at batch {fixed} "
+                     f"(largest relative difference {prepared.max_rel_diff:.1g})")
+    return notes
+
+
+def user_data(source: ModelSource, inputs: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The user's arrays by input name (paths are loaded); names are checked against the model."""
+    if not inputs:
+        return {}
+    from trtbench.models.inputs import load_user_arrays
+
+    paths = {name: value for name, value in inputs.items() if isinstance(value, (str, Path))}
+    arrays = {name: value for name, value in inputs.items() if name not in paths}
+    loaded = load_user_arrays(paths, source.inputs) if paths else {}
+    known = {i.name for i in source.inputs}
+    for name in arrays:
+        if source.inputs and name not in known:
+            raise TrtbenchError(f"input '{name}': the model has no input called that",
+                                hint=f"its inputs: {', '.join(sorted(known))}")
+    return {**arrays, **loaded}
 
 
 def open_store(db: Optional[Union[str, Path]]) -> Optional[Store]:
@@ -108,16 +152,35 @@ def open_store(db: Optional[Union[str, Path]]) -> Optional[Store]:
 def measure_batches(opened: Opened, batches: Sequence[int], method: Method, store: Optional[Store] = None,
                     log: Log = no_log, extra_notes: Sequence[str] = ()) -> Iterator[RunRecord]:
     """Measure each batch on an opened model; store each record as soon as it is measured (one
-    transaction per batch: never a half-written run), then yield it."""
+    transaction per batch: never a half-written run), then yield it.
+
+    A batch that fails (it does not fit, the graph refuses it) does not stop the others: after the
+    last one, `PartlyDone` names the failed batches (a single batch's failure is raised as it is).
+    """
     from trtbench.measure.method import measure
 
+    failures: List[str] = []
+    done: List[RunRecord] = []
+    last: Optional[TrtbenchError] = None
     for batch in batches:
         log(f"measuring {opened.model.name} at batch {batch:,} on {opened.backend.name} ({opened.device})")
-        record = measure(opened.session, opened.model, batch, iterations=method.iterations, loops=method.loops,
-                         warmup=method.warmup, profile=method.profile,
-                         profile_iterations=method.profile_iterations,
-                         telemetry="auto" if method.telemetry else None)
-        record.notes.extend(extra_notes)
+        try:
+            record = measure(opened.session, opened.model, batch, iterations=method.iterations,
+                             loops=method.loops, warmup=method.warmup, profile=method.profile,
+                             profile_iterations=method.profile_iterations,
+                             telemetry="auto" if method.telemetry else None)
+        except TrtbenchError as exc:
+            if len(batches) == 1:
+                raise
+            log(f"batch {batch:,} failed: {exc}")
+            failures.append(f"batch {batch:,}: {exc.message}")
+            last = exc
+            continue
+        record.notes.extend([*opened.notes, *extra_notes])
         if store is not None:
             store.add([record])
+        done.append(record)
         yield record
+    if failures:
+        raise PartlyDone(f"{len(failures)} of {len(batches)} batch sizes failed ({'; '.join(failures)})",
+                         done, hint=last.hint if last is not None else None)

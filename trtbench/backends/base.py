@@ -24,6 +24,7 @@ class LoadOptions:
     threads: Optional[int] = None  # CPU threads (None: the backend's default)
     cuda_graph: bool = False  # capture the inference in a CUDA graph (torch on CUDA)
     channels_last: bool = False  # torch: NHWC memory format
+    data: Dict[str, Any] = field(default_factory=dict)  # input name -> the user's array (else random data)
     extra: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -38,7 +39,7 @@ class ProfileResult:
 
 
 class Session(Protocol):
-    """A loaded model, ready to infer batches of 28x28 tiles."""
+    """A loaded model, ready to infer batches of its inputs."""
 
     backend: str
     device: str

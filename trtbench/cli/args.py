@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
@@ -71,6 +71,19 @@ def parse_batches(text: str, flag: str = "--batch") -> List[int]:
     if not batches:
         raise TrtbenchError(f"{flag} needs at least one batch size", hint=f"use e.g. {flag} 1024")
     return batches
+
+
+def parse_inputs(items: List[str], flag: str = "--input") -> Dict[str, str]:
+    """``["NAME=file.npy", ...]`` → ``{NAME: "file.npy"}``; TrtbenchError for anything else."""
+    out: Dict[str, str] = {}
+    for item in items:
+        name, sep, path = str(item).partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise TrtbenchError(f"{flag} {item}: expected NAME=FILE.npy", hint=f"e.g. {flag} images=batch.npy")
+        if name.strip() in out:
+            raise TrtbenchError(f"{flag}: input '{name.strip()}' is given twice")
+        out[name.strip()] = path.strip()
+    return out
 
 
 def at_least(value: Optional[int], minimum: int, flag: str) -> None:

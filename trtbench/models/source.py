@@ -19,13 +19,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import IMAGE, TILE, ModelInput, fixed_batch, graph_inputs, item_kind, load_graph
 
 SPEC_METADATA_KEY = "trtbench.spec"
 PLAN_SUFFIXES = (".plan", ".engine", ".trt")
 DEFAULT_CACHE = Path(".trtbench") / "onnx"  # where specs and checkpoints are exported to ONNX
+STUDY_BATCH = 1024  # the 2016 study's batch: the default for its networks
 
 
 @dataclass
@@ -38,11 +40,35 @@ class ModelSource:
     sha256: str = ""
     spec: Optional[Dict[str, Any]] = None  # NetSpec.to_dict() when the model came from a spec
     source: str = ""  # how it was given: a spec name, a file
-    metadata: Dict[str, Any] = field(default_factory=dict)
+    metadata: Dict[str, Any] = field(default_factory=dict)  # e.g. "onnx" (a checkpoint's export), "prepared"
+    inputs: List[ModelInput] = field(default_factory=list)  # as the ONNX graph declares them (empty for a plan)
+
+    @property
+    def item(self) -> str:
+        """What one item of the batch is: ``tile`` (the study's), ``image`` or ``sample``."""
+        if self.spec and not self.inputs:
+            return TILE
+        return item_kind(self.inputs) if self.inputs else IMAGE
+
+    @property
+    def fixed_batch(self) -> Optional[int]:
+        """The batch the export fixed, or None when the batch axis is dynamic (or unknown)."""
+        return fixed_batch(self.inputs) if self.inputs else None
+
+    def default_batch(self) -> int:
+        """The batch a user of this model expects by default: the export's fixed batch; 1024 for
+        the study's networks; else 1, as trtexec sets an unspecified dynamic batch."""
+        if self.fixed_batch is not None:
+            return self.fixed_batch
+        return STUDY_BATCH if self.spec else 1
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
+        data = {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
                 "spec": self.spec, "source": self.source, **({"metadata": self.metadata} if self.metadata else {})}
+        if self.inputs:
+            data["inputs"] = [i.to_dict() for i in self.inputs]
+            data["item"] = self.item
+        return data
 
 
 def sha256_of(path: Path) -> str:
@@ -80,15 +106,10 @@ def read_onnx_spec(path: Path) -> Optional[Dict[str, Any]]:
 
     Raises `TrtbenchError` when the file is not a readable ONNX model.
     """
-    import onnx
+    return _spec_of_graph(load_graph(path), path)
 
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # onnx raises DecodeError, ValueError, OSError... for bad files
-        raise TrtbenchError(
-            f"{path} is not a readable ONNX model ({exc.__class__.__name__})",
-            hint="re-export it, e.g. with 'trtbench export'",
-        ) from None
+
+def _spec_of_graph(model: Any, path: Path) -> Optional[Dict[str, Any]]:
     if not model.graph.node:
         raise TrtbenchError(f"{path} is not a readable ONNX model (it has no graph nodes)",
                             hint="re-export it, e.g. with 'trtbench export'")
@@ -104,9 +125,11 @@ def read_onnx_spec(path: Path) -> Optional[Dict[str, Any]]:
 
 def _onnx_source(path: Path, source: str, name: Optional[str] = None) -> ModelSource:
     _require_file(path, "ONNX file")
-    spec = read_onnx_spec(path)
+    graph = load_graph(path)
+    spec = _spec_of_graph(graph, path)
     label = name or (str(spec["name"]) if spec and spec.get("name") else path.stem)
-    return ModelSource(path=path, kind="onnx", name=label, sha256=sha256_of(path), spec=spec, source=source)
+    return ModelSource(path=path, kind="onnx", name=label, sha256=sha256_of(path), spec=spec, source=source,
+                       inputs=graph_inputs(graph))
 
 
 def _export(source: Any, out: Path) -> Any:
@@ -164,11 +187,15 @@ def _checkpoint_source(path: Path, cache_dir: Path) -> ModelSource:
     if trained is not None:
         metadata["trained"] = bool(trained)
     return ModelSource(path=path, kind="checkpoint", name=name, sha256=digest, spec=spec,
-                       source=str(path), metadata=metadata)
+                       source=str(path), metadata=metadata, inputs=graph_inputs(load_graph(out)))
 
 
 def onnx_file(model: ModelSource) -> Path:
-    """The ONNX file to run for `model` (its own, or a checkpoint's export); error for a plan."""
+    """The ONNX file to run for `model`: the prepared copy (`trtbench.models.onnx_prepare`) when
+    there is one, its own, or a checkpoint's export; error for a plan."""
+    prepared = model.metadata.get("prepared")
+    if isinstance(prepared, dict) and prepared.get("path"):
+        return Path(prepared["path"])
     if model.kind == "onnx":
         return model.path
     if model.kind == "checkpoint" and model.metadata.get("onnx"):

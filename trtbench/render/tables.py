@@ -51,13 +51,25 @@ def title(record: RunRecord) -> str:
     )
 
 
+def plural(item: str) -> str:
+    return f"{item}s"
+
+
+def rate_label(records: Sequence[RunRecord]) -> str:
+    """``images/s`` (``samples/s`` when every run's items are samples, not images or tiles)."""
+    return "samples/s" if records and all(r.item == "sample" for r in records) else "images/s"
+
+
 def headline(record: RunRecord) -> Sheet:
-    """The measured throughput: tiles/ms, ms per batch and per tile, spread, how it was timed."""
+    """The measured throughput: items per second (and tiles/ms for the study's tiles), ms per
+    batch and per item, spread, how it was timed."""
     cv, low, high = spread(record)
     t = Sheet(f"{record.model_name}, batch {record.batch}: throughput", ["what", "value"], header=False)
-    t.add_row("tiles/ms", house.fmt(record.tiles_per_ms, 4))
+    t.add_row(rate_label([record]), house.fmt(record.images_per_s, 4))
+    if record.item == "tile":
+        t.add_row("tiles/ms", house.fmt(record.tiles_per_ms, 4))
     t.add_row("ms per batch", house.fmt(record.end_to_end_ms, 4))
-    t.add_row("ms per tile", house.fmt(record.ms_per_tile, 4))
+    t.add_row(f"ms per {record.item}", house.fmt(record.ms_per_tile, 4))
     spread_text = _pct(cv)
     if low is not None and high is not None:
         spread_text = f"CV {spread_text}, {house.fmt(low)}–{house.fmt(high)} ms per iteration"
@@ -77,10 +89,11 @@ def category_table(record: RunRecord) -> Sheet:
     """Time per category (the study's operation classes), in canonical order, with a total."""
     cats = _ordered_categories(record)
     total = sum(ms for _, ms in cats)
+    per_item = f"µs per {record.item}"
     t = house.table(
         "Time per category (profiling pass)",
-        ["category", "ms per batch", "%", "µs per tile"],
-        right=["ms per batch", "%", "µs per tile"],
+        ["category", "ms per batch", "%", per_item],
+        right=["ms per batch", "%", per_item],
     )
     for name, ms in cats:
         t.add_row(
@@ -141,16 +154,18 @@ def validity_lines(record: RunRecord) -> List[str]:
 def batch_table(records: Sequence[RunRecord]) -> Sheet:
     """One row per batch size of one model/backend/device: the study's batch axis."""
     first = records[0]
+    tiles = all(r.item == "tile" for r in records)
+    columns = ["batch", rate_label(records), *(["tiles/ms"] if tiles else []), "ms per batch", "CV %"]
     t = house.table(
-        f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch",
-        ["batch", "tiles/ms", "ms per batch", "CV %"],
-        right=["batch", "tiles/ms", "ms per batch", "CV %"],
+        f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch", columns,
+        right=columns,
     )
     for record in sorted(records, key=lambda r: r.batch):
         cv = spread(record)[0]
         t.add_row(
             f"{record.batch:,}",
-            house.fmt(record.tiles_per_ms, 4),
+            house.fmt(record.images_per_s, 4),
+            *([house.fmt(record.tiles_per_ms, 4)] if tiles else []),
             house.fmt(record.end_to_end_ms, 4),
             "-" if cv is None else f"{cv:.1f}",
         )

@@ -10,16 +10,21 @@ The schema is shipped as ``run-record.schema.json`` beside this module (`SCHEMA_
 field list below is its summary. Kinds: ``profile`` (a timing pass and a profiling pass) and
 ``drift`` (the same loop repeated, its per-loop series in ``drift``).
 
-Schema version 2 (version 1 files and databases are migrated when read, `migrate`)::
+Schema version 3 (version 1 and 2 files and databases are migrated when read, `migrate`)::
 
     schema_version, run_id (32 hex digits; older 12), kind, created (ISO 8601 UTC), backend,
     backend_version, device, device_name, precision, batch,
-    model {name, path, kind, sha256, spec, source, metadata?}, host {the device fingerprint},
-    session {what the backend session reported}, tags {key: value},
-    iterations, loops, warmup, end_to_end_ms, tiles_per_ms, overhead, categories {category: ms},
+    model {name, path, kind, sha256, spec, source, metadata?, inputs?, item?, cost?},
+    host {the device fingerprint}, session {what the backend session reported}, tags {key: value},
+    iterations, loops, warmup, end_to_end_ms, images_per_s, tiles_per_ms, overhead,
+    categories {category: ms},
     layers [{name, category, ms, percent, type?, origin?, shape?}], loop_ms [loops],
     iteration_ms [loops][iterations], telemetry {...} | null, validity {verdict, checks, cold_ms?},
     drift {...} | null, notes [str]
+
+Throughput: ``images_per_s`` counts items of the batch axis per second (an image, a tile, a
+sample: ``model.item`` says which); ``tiles_per_ms`` is the same figure in the 2016 study's unit
+(items per ms), kept for the study's tables and older files.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ from trtbench import jsonio
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_FILE = Path(__file__).with_name("run-record.schema.json")
 PROFILE, DRIFT = "profile", "drift"
 KINDS = (PROFILE, DRIFT)
@@ -229,6 +234,7 @@ class RunRecord:
     iteration_ms: List[List[float]]
     end_to_end_ms: float
     tiles_per_ms: float
+    images_per_s: Optional[float] = None  # None: derived from tiles_per_ms
     layers: List[LayerTime] = field(default_factory=list)
     categories: Dict[str, float] = field(default_factory=dict)
     overhead: Optional[float] = None
@@ -248,6 +254,8 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
+        if self.images_per_s is None:
+            self.images_per_s = 1000.0 * self.tiles_per_ms
         # plain JSON data given for a sub-record (a script's own dict, say) becomes the typed one
         if isinstance(self.host, Mapping):
             self.host = Host.from_dict(self.host)
@@ -265,6 +273,14 @@ class RunRecord:
         return self.end_to_end_ms / self.batch
 
     @property
+    def item(self) -> str:
+        """What one item of the batch is: ``tile`` (the study's 28x28 tiles), ``image`` or ``sample``."""
+        item = self.model.get("item")
+        if item in ("tile", "image", "sample"):
+            return str(item)
+        return "tile" if self.model.get("spec") else "image"
+
+    @property
     def model_name(self) -> str:
         return str(self.model.get("name", "?"))
 
@@ -276,7 +292,8 @@ class RunRecord:
         """The run in one line of fields (what `trtbench runs` lists; the full record is `to_dict`)."""
         return {"run_id": self.run_id, "kind": self.kind, "created": self.created, "model": self.model_name,
                 "backend": self.backend, "device": self.device, "device_name": self.device_name,
-                "precision": self.precision, "batch": self.batch, "tiles_per_ms": self.tiles_per_ms,
+                "precision": self.precision, "batch": self.batch, "images_per_s": self.images_per_s,
+                "item": self.item, "tiles_per_ms": self.tiles_per_ms,
                 "end_to_end_ms": self.end_to_end_ms, "verdict": self.validity.verdict, "tags": dict(self.tags)}
 
     def finish_layers(self) -> None:
@@ -300,7 +317,8 @@ class RunRecord:
             "device": self.device, "device_name": self.device_name, "precision": self.precision,
             "batch": self.batch, "model": self.model, "host": self.host.to_dict(), "session": self.session,
             "tags": dict(self.tags), "iterations": self.iterations, "loops": self.loops, "warmup": self.warmup,
-            "end_to_end_ms": self.end_to_end_ms, "tiles_per_ms": self.tiles_per_ms, "overhead": self.overhead,
+            "end_to_end_ms": self.end_to_end_ms, "images_per_s": self.images_per_s,
+            "tiles_per_ms": self.tiles_per_ms, "overhead": self.overhead,
             "categories": dict(self.categories), "layers": [layer.to_dict() for layer in self.layers],
             "loop_ms": list(self.loop_ms), "iteration_ms": [list(loop) for loop in self.iteration_ms],
             "telemetry": self.telemetry.to_dict() if self.telemetry else None,
@@ -332,7 +350,8 @@ def migrate(data: Mapping[str, Any], source: str = "<record>") -> Dict[str, Any]
     """Record JSON of any known schema version as version `SCHEMA_VERSION` data.
 
     Version 1 kept the backend session's details in ``host.session`` and had no kind, tags or
-    drift; its run ids (12 hex digits) stay as they are.
+    drift; its run ids (12 hex digits) stay as they are. Versions 1 and 2 had no ``images_per_s``
+    (it is ``tiles_per_ms`` × 1000).
     """
     version = data.get("schema_version")
     if version is None or "backend" not in data or "batch" not in data:
@@ -354,6 +373,9 @@ def migrate(data: Mapping[str, Any], source: str = "<record>") -> Dict[str, Any]
         out.setdefault("kind", PROFILE)
         out.setdefault("tags", {})
         out["telemetry"] = out.get("telemetry") or None
+    if version < 3 and out.get("images_per_s") is None:
+        tiles = out.get("tiles_per_ms")
+        out["images_per_s"] = 1000.0 * float(tiles) if isinstance(tiles, (int, float)) else None
     out["schema_version"] = SCHEMA_VERSION
     return out
 

@@ -82,10 +82,21 @@ def _to_v2(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE runs SET record = ? WHERE run_id = ?", (jsonio.dumps(data, indent=None), run_id))
 
 
+def _to_v3(conn: sqlite3.Connection) -> None:
+    """Each stored record becomes a version-3 record (``images_per_s`` beside ``tiles_per_ms``)."""
+    for run_id, text in conn.execute("SELECT run_id, record FROM runs").fetchall():
+        try:
+            data = migrate(json.loads(text))
+        except (ValueError, TrtbenchError):
+            continue  # a damaged row stays as it is; reading it says so
+        conn.execute("UPDATE runs SET record = ? WHERE run_id = ?", (jsonio.dumps(data, indent=None), run_id))
+
+
 # Migration n takes a database at version n-1 to version n. Append; never edit a released entry.
 MIGRATIONS: Tuple[Callable[[sqlite3.Connection], None], ...] = (
     lambda conn: _executescript(conn, _SCHEMA_V1),
     _to_v2,
+    _to_v3,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,6 +18,7 @@ import numpy as np
 from trtbench.backends.base import LoadOptions, ProfileResult
 from trtbench.backends.onnxruntime.profile import parse_trace
 from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import batch_arrays, check_feedable, fixed_batch, read_model_inputs
 from trtbench.models.source import ModelSource, onnx_file
 
 DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
@@ -38,15 +39,8 @@ class OrtSession:
         self.path = onnx_file(model)
         self.providers = self._providers()
         self.session = self._session(profile_prefix=None)
-        inp = self.session.get_inputs()[0]
-        self.input_name = inp.name
-        self.input_shape = list(inp.shape)
-        self.input_dtype = DTYPES.get(inp.type)
-        if self.input_dtype is None:
-            raise TrtbenchError(f"{self.path}: input '{inp.name}' has type {inp.type}; trtbench feeds float tiles")
-        if any(not isinstance(d, int) or d < 1 for d in self.input_shape[1:]):
-            raise TrtbenchError(f"{self.path}: input '{inp.name}' has shape {self.input_shape}; trtbench needs "
-                                "fixed dimensions after the batch dimension")
+        self.inputs = read_model_inputs(self.path)
+        check_feedable(self.inputs, self.path, given=list(options.data))
         self.batch = 0
         self._binding: Any = None
         self._buffers: List[Any] = []
@@ -88,33 +82,42 @@ class OrtSession:
     # ---- Session protocol ------------------------------------------------------------------
     def set_batch(self, batch: int) -> None:
         """Fresh input and output buffers for `batch` (old ones dropped): allocation lives here."""
-        declared = self.input_shape[0]
+        declared = fixed_batch(self.inputs)
         if batch < 1:
             raise TrtbenchError(f"batch must be at least 1, got {batch}")
-        if isinstance(declared, int) and declared != batch:
+        if declared is not None and declared != batch:
             raise TrtbenchError(f"{self.path} takes batch {declared} only, not {batch}",
-                                hint=f"use --batch {declared}, or export the model with a dynamic batch")
+                                hint=f"use --batch {declared}, or make the batch dynamic: "
+                                "trtbench export MODEL.onnx --dynamic-batch --out M.onnx")
         self._binding = None
         self._buffers = []
         device = "cuda" if self.device == "cuda" else "cpu"
-        rng = np.random.default_rng(0)
-        data = rng.random((batch, *self.input_shape[1:]), dtype=np.float32).astype(self.input_dtype)
         ort = self._ort
-        inp = ort.OrtValue.ortvalue_from_numpy(data, device, 0)
         binding = self.session.io_binding()
-        binding.bind_ortvalue_input(self.input_name, inp)
-        self._buffers = [data, inp]
-        for out in self.session.get_outputs():
-            shape = [batch if not isinstance(d, int) and i == 0 else d for i, d in enumerate(out.shape)]
-            if all(isinstance(d, int) for d in shape):
-                value = ort.OrtValue.ortvalue_from_shape_and_type(shape, DTYPES.get(out.type, np.float32),
-                                                                  device, 0)
-                binding.bind_ortvalue_output(out.name, value)
+        for name, data in batch_arrays(self.inputs, batch, self.options.data).items():
+            value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(data), device, 0)
+            binding.bind_ortvalue_input(name, value)
+            self._buffers.extend([data, value])
+        # one run with outputs onnxruntime allocates gives their real shapes; the same buffers are
+        # then bound for every timed run (a declared output shape may not follow the batch)
+        outputs = [out.name for out in self.session.get_outputs()]
+        for name in outputs:
+            binding.bind_output(name, device)
+        self._binding, self.batch = binding, batch
+        try:
+            self._run_once()
+        except TrtbenchError:
+            self._binding, self._buffers = None, []
+            raise
+        values = binding.get_outputs()
+        binding.clear_binding_outputs()
+        for name, value in zip(outputs, values):
+            if value.is_tensor():
+                binding.bind_ortvalue_output(name, value)
                 self._buffers.append(value)
-            else:  # a shape only known at run time: let onnxruntime allocate it
-                binding.bind_output(out.name, device)
+            else:
+                binding.bind_output(name, device)
         self._binding = binding
-        self.batch = batch
 
     def _run_once(self) -> None:
         try:
@@ -146,8 +149,8 @@ class OrtSession:
             profiled = self._session(profile_prefix=os.path.join(folder, "profile"))
             timed, self.session = self.session, profiled
             try:
-                self.set_batch(self.batch)
-                for _ in range(iterations + 1):  # the first run is warm-up, dropped by parse_trace
+                self.set_batch(self.batch)  # its one run is the warm-up, dropped by parse_trace
+                for _ in range(iterations):
                     self._run_once()
                 trace = profiled.end_profiling()
             finally:

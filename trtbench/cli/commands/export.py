@@ -6,18 +6,23 @@ from pathlib import Path
 from typing import Any, Dict, Union
 
 from trtbench import jsonio
+from trtbench.errors import TrtbenchError
 from trtbench.models.netspec import NetSpec, resolve_spec
 from trtbench.render import console
 
 NAME = "export"
-HELP = "export a trained checkpoint or an (untrained) spec to ONNX with a dynamic batch axis, and check it"
+HELP = ("export a trained checkpoint or an (untrained) spec to ONNX with a dynamic batch axis, and check it; "
+        "or give an ONNX model a dynamic batch (--dynamic-batch)")
 EXAMPLE = "trtbench export c3d20-f3n1024 --out c3d20-f3n1024.onnx"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL.pt|SPEC",
-                        help="a checkpoint from 'trtbench train', or a spec (exported untrained, "
-                        "weights seeded)")
+    parser.add_argument("model", metavar="MODEL.pt|SPEC|MODEL.onnx",
+                        help="a checkpoint from 'trtbench train', a spec (exported untrained, "
+                        "weights seeded), or an ONNX model with --dynamic-batch")
+    parser.add_argument("--dynamic-batch", action="store_true",
+                        help="MODEL.onnx exported with a fixed batch: write a copy whose batch is dynamic, checked "
+                        "against the original at its batch and run at batches 1 and 64")
     parser.add_argument("--out", type=Path, help="ONNX file to write (default: NAME.onnx)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--no-verify", action="store_true",
@@ -30,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from trtbench.models.export import export_onnx
 
+    if args.model.lower().endswith(".onnx") or args.dynamic_batch:
+        return _dynamic_batch(args)
     source: Union[NetSpec, Path]
     if args.model.endswith((".pt", ".pth")):
         source = Path(args.model)
@@ -61,4 +68,30 @@ def run(args: argparse.Namespace) -> int:
     console.line(f"wrote {result.path}: {result.spec.name}, {state}, opset {checks['opset']}, "
                  f"{checks['nodes']} nodes, {checks['input']} -> {checks['output']}")
     console.line(f"ONNX checker and shape inference passed; {compared}")
+    return 0
+
+
+def _dynamic_batch(args: argparse.Namespace) -> int:
+    from trtbench.models.onnx_prepare import export_dynamic
+
+    source = Path(args.model)
+    if not args.model.lower().endswith(".onnx"):
+        raise TrtbenchError(f"--dynamic-batch rewrites an ONNX model; {args.model} is not an .onnx file",
+                            hint="specs and checkpoints are always exported with a dynamic batch")
+    if not args.dynamic_batch:
+        raise TrtbenchError(f"{args.model} is already ONNX", hint="add --dynamic-batch to give it a dynamic batch")
+    if not source.is_file():
+        raise TrtbenchError(f"ONNX file {source} does not exist")
+    out: Path = args.out or source.with_name(f"{source.stem}-dynamic.onnx")
+    if out.resolve() == source.resolve():
+        raise TrtbenchError(f"--out {out} would overwrite the model", hint="choose another --out")
+    result = export_dynamic(source, out)
+    if args.json:
+        jsonio.write_json({"path": str(out), "source": str(source), **result.to_dict()}, args.json)
+        if args.json == "-":
+            return 0
+    console.line(f"wrote {out}: " + "; ".join(result.changes))
+    if result.max_rel_diff is not None:
+        console.line(f"checked: matches the original at batch {result.dynamic_from} (largest relative difference "
+                     f"{result.max_rel_diff:.1g}); runs at batches 1 and 64")
     return 0

@@ -1,22 +1,27 @@
-"""`trtbench profile`: tiles/ms of one model at one or more batch sizes, and where the time goes."""
+"""`trtbench profile`: images/s of one model at one or more batch sizes, and where the time goes."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from trtbench.cli import args as common
-from trtbench.errors import TrtbenchError
+from trtbench.errors import PartlyDone, TrtbenchError
 from trtbench.render import console
 
 NAME = "profile"
-HELP = "measure a model's throughput (tiles/ms) and per-layer time on a backend, and store the run"
+HELP = "measure a model's throughput (images/s; tiles/ms for the study's tiles) and per-layer time, and store the run"
 EXAMPLE = "trtbench profile c1d20-f1n1024 --backend onnxruntime --batch 64,1024"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL",
                         help="an .onnx file, a .pt checkpoint, a spec name (c3d20-f3n1024) or .toml, or a .plan")
-    parser.add_argument("--batch", default="1024", help="batch size, or several separated by commas (default: 1024)")
+    parser.add_argument("--batch", default=None,
+                        help="batch size, or several separated by commas (default: the model's own: the batch "
+                        "an ONNX export fixed, 1024 for the study's networks, else 1)")
+    parser.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
+                        help="feed this array to input NAME instead of random data (one item or a batch; "
+                        "repeat for several inputs)")
     common.add_runtime(parser)
     parser.add_argument("--iterations", type=int, default=20, help="inferences per timed loop (default: 20)")
     parser.add_argument("--loops", type=int, default=3, help="timed loops; the median loop counts (default: 3)")
@@ -47,16 +52,21 @@ def run(args: argparse.Namespace) -> int:
     from trtbench.render.tables import print_records, report_unknown_layers
     from trtbench.results.record import to_trtexec_profile, write_records
 
-    batches = common.parse_batches(args.batch)
+    batches = common.parse_batches(args.batch) if args.batch is not None else None
+    inputs = common.parse_inputs(args.input)
     if args.export_profile and args.no_profile:
         raise TrtbenchError("--export-profile writes per-layer times, which --no-profile skips",
                             hint="drop one of the two")
     db = None if args.no_db else common.db_path(args)
-    records = profile(args.model, batches, backend=args.backend, device=args.device, precision=args.precision,
-                      db=db, iterations=args.iterations, loops=args.loops, warmup=args.warmup,
-                      profile_iterations=args.profile_iterations, layers=not args.no_profile, threads=args.threads,
-                      cuda_graph=args.cuda_graph, channels_last=args.channels_last, cache_dir=args.cache_dir,
-                      log=lambda line: console.info(f"trtbench: {line}"))
+    failed = None
+    try:
+        records = profile(args.model, batches, backend=args.backend, device=args.device, precision=args.precision,
+                          db=db, iterations=args.iterations, loops=args.loops, warmup=args.warmup,
+                          profile_iterations=args.profile_iterations, layers=not args.no_profile,
+                          threads=args.threads, cuda_graph=args.cuda_graph, channels_last=args.channels_last,
+                          inputs=inputs, cache_dir=args.cache_dir, log=lambda line: console.info(f"trtbench: {line}"))
+    except PartlyDone as exc:  # show and save the batches that were measured, then report the others
+        records, failed = exc.done, exc
     if args.export_profile:
         for record in records:
             path = _profile_path(args.export_profile, record.batch, len(records) > 1)
@@ -68,4 +78,6 @@ def run(args: argparse.Namespace) -> int:
     report_unknown_layers(records)
     if db is not None:
         console.info(f"trtbench: stored {len(records)} run(s) in {db}")
+    if failed is not None:
+        raise failed
     return 0

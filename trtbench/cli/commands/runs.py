@@ -150,11 +150,11 @@ def _list(args: argparse.Namespace) -> int:
         "device",
         "prec",
         "batch",
-        "tiles/ms",
+        "per second",
         "ms/batch",
         "verdict",
     ] + (["tags"] if with_tags else [])
-    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "tiles/ms", "ms/batch"],
+    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "per second", "ms/batch"],
                       no_wrap=columns[:-1] if with_tags else columns)
     for row in rows:
         cells = [
@@ -166,7 +166,7 @@ def _list(args: argparse.Namespace) -> int:
             row["device"],
             row["precision"],
             f"{row['batch']:,}",
-            console.fmt(row["tiles_per_ms"], 4),
+            f"{console.fmt(row['images_per_s'], 4)} {row['item']}s",
             console.fmt(row["end_to_end_ms"], 4),
             row["verdict"] or "-",
         ]
