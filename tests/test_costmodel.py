@@ -176,3 +176,35 @@ def test_relative_weighting_and_the_repeat_spread():
     with pytest.raises(TrtbenchError):
         costmodel.fit_equation("study", "total", [costmodel.study_features(p.spec) for p in study_points()],
                                [1.0] * len(study_points()), weighting="sideways")
+
+
+def test_the_general_fit_on_the_study_grid_predicts_any_onnx_model_and_says_how_far_it_extrapolates() -> None:
+    """A fit made on the study's networks predicts a public model from its graph's FLOPs and bytes;
+    a ResNet-50 lies far outside the study's grid, and the prediction says so feature by feature."""
+    import trtbench
+    from conftest import SHARED
+    from fake_runs import make_record
+    from trtbench.models.netspec import resolve_spec
+
+    models = SHARED / "fixtures" / "models"
+    if not (models / "resnet50_light.onnx").is_file():
+        pytest.skip("public models not found")
+    records = []
+    for name in ("c1d20-f1n128", "c2d20-f1n1024", "c3d20-f3n1024", "c1d50-f2n512", "c2d50-f3n256",
+                 "c3d50-f1n128", "c4d20-f2n1024", "c1d20-f3n1024"):
+        spec = resolve_spec(name)
+        for batch in (64, 1024):
+            f = costmodel.general_features(spec, batch)
+            ms = (0.5 * f["conv_gflop"] + 0.1 * f["fc_gflop"] + 2 * f["conv_mb"] + 0.001) * batch
+            record = make_record(model=name, batch=batch)
+            record.end_to_end_ms, record.tiles_per_ms, record.images_per_s = ms, batch / ms, 1000 * batch / ms
+            records.append(record)
+    fits = trtbench.fit(records, model="general")
+    resnet = trtbench.predict(str(models / "resnet50_light.onnx"), "cpu", fits=fits, batch=1)
+    gflop = resnet.ms_per_tile  # the fitted law: 0.5 ms per conv GFLOP + 2 ms per conv MB + ...
+    assert gflop == pytest.approx(0.5 * 8.17 + 0.1 * 0.004 + 2 * 181 + 0.001, rel=0.05)
+    assert any(o.startswith("conv_gflop") and "× the largest fitted" in o for o in resnet.outside)
+    mnist = trtbench.predict(str(models / "mnist_cntk_zoo.onnx"), "cpu", fits=fits, batch=1)
+    assert 0 < mnist.ms_per_tile < resnet.ms_per_tile and not any("conv_gflop" in o for o in mnist.outside)
+    with pytest.raises(TrtbenchError, match="--model general"):
+        costmodel.features_of("study", costmodel.GraphWorkload("m", {"by_category": {}}), 1)

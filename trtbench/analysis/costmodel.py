@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -97,6 +97,48 @@ def general_features(spec: NetSpec, batch: int = 1) -> Dict[str, float]:
 FEATURE_FUNCTIONS: Dict[str, Callable[[NetSpec, int], Dict[str, float]]] = {
     "study": study_features, "general": general_features,
 }
+
+
+@dataclass(frozen=True)
+class GraphWorkload:
+    """A network known by its graph's FLOPs and bytes per item (a record's ``model.cost``, from
+    `trtbench.models.graph_cost`), not by a NetSpec: any ONNX model."""
+
+    name: str
+    cost: Mapping[str, Any]
+
+    @property
+    def flops(self) -> float:
+        return float(self.cost.get("flops_per_item") or 0.0)
+
+
+Network = Union[NetSpec, GraphWorkload]
+
+
+def cost_features(cost: Mapping[str, Any], batch: int = 1) -> Dict[str, float]:
+    """`general_features` from a graph's cost: GFLOP and MB per item of conv, pool and fc nodes,
+    weights once per batch. (A graph's ReLU is its own node, where NetSpec counts it in its layer:
+    the conv and fc GFLOP differ by one operation per output value, a rounding error.)"""
+    by = cost.get("by_category") or {}
+    out = {name: 0.0 for name in GENERAL_FEATURES}
+    for kind in ("conv", "pool", "fc"):
+        part = by.get(kind) or {}
+        per_item = float(part.get("bytes") or 0.0) + float(part.get("weight_bytes") or 0.0) / max(batch, 1)
+        out[f"{kind}_mb"] = per_item / 1e6
+        if kind != "pool":
+            out[f"{kind}_gflop"] = float(part.get("flops") or 0.0) / 1e9
+    out["overhead"] = 1.0
+    return out
+
+
+def features_of(model: str, net: Network, batch: int) -> Dict[str, float]:
+    """The `model`'s features of a NetSpec or a graph workload at `batch`."""
+    if isinstance(net, GraphWorkload):
+        if model != "general":
+            raise TrtbenchError(f"{net.name} is not one of the study's networks; the study's equations "
+                                "describe those only", hint="fit and predict with --model general")
+        return cost_features(net.cost, batch)
+    return FEATURE_FUNCTIONS[model](net, batch)
 
 
 def model_features(model: str, category: Optional[str] = None) -> Tuple[str, ...]:
@@ -209,13 +251,30 @@ class FitSet:
     # mean: the floor no model can go below (None when no point was measured twice)
     repeat_mape: Optional[float] = None
     repeated_points: int = 0
+    ranges: Dict[str, List[float]] = field(default_factory=dict)  # feature -> [min, max] over the fit's points
 
-    def features(self, spec: NetSpec, batch: int) -> Dict[str, float]:
-        return FEATURE_FUNCTIONS[self.model](spec, batch)
+    def features(self, net: Network, batch: int) -> Dict[str, float]:
+        return features_of(self.model, net, batch)
 
-    def predict(self, spec: NetSpec, batch: int) -> float:
-        """Predicted ms per tile of `spec` at `batch` on this fit's device."""
-        return max(self.total.predict(self.features(spec, batch)), 0.0)
+    def predict(self, net: Network, batch: int) -> float:
+        """Predicted ms per item of `net` at `batch` on this fit's device."""
+        return max(self.total.predict(self.features(net, batch)), 0.0)
+
+    def outside(self, net: Network, batch: int) -> List[str]:
+        """How far `net` lies outside the points the fit was made on: one phrase per feature the
+        fit uses whose value is beyond the fitted range (empty: an interpolation)."""
+        phrases = []
+        for name, value in self.features(net, batch).items():
+            if name == "overhead" or name not in self.total.coefficients or name not in self.ranges:
+                continue
+            low, high = self.ranges[name]
+            if value > high * 1.05 and high > 0:
+                phrases.append(f"{name} {value:.3g} is {value / high:.3g}× the largest fitted ({high:.3g})")
+            elif value > 0 and high == 0:
+                phrases.append(f"{name} {value:.3g}, never non-zero in the fitted points")
+            elif value < low / 1.05:
+                phrases.append(f"{name} {value:.3g} is below the smallest fitted ({low:.3g})")
+        return phrases
 
     def to_dict(self) -> Dict[str, Any]:
         data = _json_safe(asdict(self))
@@ -262,6 +321,18 @@ def spec_of(record: RunRecord) -> Optional[NetSpec]:
         except TrtbenchError:
             pass
     return parse_name(record.model_name)
+
+
+def network_of(record: RunRecord, model: str = "general") -> Optional[Network]:
+    """What a record was measured on, as the cost model sees it: its NetSpec, else (for the
+    general model) its graph's FLOPs and bytes; None when neither is known."""
+    spec = spec_of(record)
+    if spec is not None:
+        return spec
+    cost = record.model.get("cost")
+    if model == "general" and isinstance(cost, Mapping) and cost.get("by_category"):
+        return GraphWorkload(record.model_name, cost)
+    return None
 
 
 WEIGHTINGS = ("relative", "absolute")
@@ -318,23 +389,23 @@ def fit_records(records: Sequence[RunRecord], model: str = "study", batch: Optio
                             hint="pick one with --backend and --device-name")
     backend, device, device_name, precision = configs.pop()
     groups: Dict[Tuple[str, int], List[RunRecord]] = {}
-    specs: Dict[str, NetSpec] = {}
+    specs: Dict[str, Network] = {}
     for r in records:
         if batch is not None and r.batch != batch:
             continue
-        spec = spec_of(r)
-        if spec is None:
+        net = network_of(r, model)
+        if net is None:
             continue
-        specs[spec.name] = spec
-        groups.setdefault((spec.name, r.batch), []).append(r)
+        specs[net.name] = net
+        groups.setdefault((net.name, r.batch), []).append(r)
     if not groups:
-        raise TrtbenchError(f"no runs at batch {batch} with a known network spec" if batch else
-                            "no runs with a known network spec", hint="try another --batch")
-    features = FEATURE_FUNCTIONS[model]
+        known = "a known network spec" if model == "study" else "a known network spec or graph cost"
+        raise TrtbenchError(f"no runs at batch {batch} with {known}" if batch else f"no runs with {known}",
+                            hint="try another --batch" if batch else "profile the models again with this trtbench")
     rows, totals = [], []
     cats: Dict[str, List[float]] = {}
     for (name, b), rs in sorted(groups.items()):
-        rows.append(features(specs[name], b))
+        rows.append(features_of(model, specs[name], b))
         totals.append(float(np.mean([r.ms_per_tile for r in rs])))
         for cat in {c for r in rs for c in r.categories}:
             cats.setdefault(cat, []).append(float(np.mean([r.categories.get(cat, 0.0) / r.batch for r in rs])))
@@ -351,8 +422,10 @@ def fit_records(records: Sequence[RunRecord], model: str = "study", batch: Optio
             per_cat[cat] = fit_equation(model, cat, rows, values, nonnegative, folds, weighting=weighting)
         except TrtbenchError:
             continue
+    ranges = {name: [min(r.get(name, 0.0) for r in rows), max(r.get(name, 0.0) for r in rows)]
+              for name in rows[0]}
     return FitSet(model, backend, device, device_name, precision, batch, total, per_cat, sorted(specs),
-                  float(100 * np.mean(spreads)) if spreads else None, repeated)
+                  float(100 * np.mean(spreads)) if spreads else None, repeated, ranges)
 
 
 # ---- prediction ----------------------------------------------------------------------------
@@ -373,6 +446,7 @@ class Prediction:
     bound: Dict[str, str] = field(default_factory=dict)  # device -> "compute" or "bandwidth"
     arithmetic_intensity: float = 0.0  # FLOP per byte at this batch
     note: str = ""
+    outside: List[str] = field(default_factory=list)  # how far the network lies outside the fitted points
 
     @property
     def tiles_per_ms(self) -> float:
@@ -388,13 +462,13 @@ class Prediction:
         return _json_safe(data)
 
 
-def bytes_per_tile(spec: NetSpec, batch: int) -> float:
-    """Bytes moved per tile at `batch`: activations in and out, weights once per batch."""
-    f = general_features(spec, batch)
+def bytes_per_tile(spec: Network, batch: int) -> float:
+    """Bytes moved per item at `batch`: activations in and out, weights once per batch."""
+    f = features_of("general", spec, batch)
     return 1e6 * (f["conv_mb"] + f["pool_mb"] + f["fc_mb"])
 
 
-def roofline_ms(spec: NetSpec, batch: int, peak_tflops: float, bandwidth_gbs: float) -> Tuple[float, str]:
+def roofline_ms(spec: Network, batch: int, peak_tflops: float, bandwidth_gbs: float) -> Tuple[float, str]:
     """The roofline's lower bound on ms/tile and which roof binds (compute or bandwidth)."""
     compute = spec.flops / (peak_tflops * 1e12) * 1e3 if peak_tflops > 0 else 0.0
     memory = bytes_per_tile(spec, batch) / (bandwidth_gbs * 1e9) * 1e3 if bandwidth_gbs > 0 else 0.0
@@ -426,7 +500,7 @@ def matches(fit: FitSet, target: str, profile: Any = None) -> bool:
     return bool(names & {fit.device.lower(), fit.device_name.lower()})
 
 
-def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
+def predict(fits: Sequence[FitSet], spec: Network, batch: int, target: str,
             get_target: Optional[Callable[[str], Any]] = None, precision: Optional[str] = None,
             measured_as: Any = None) -> Prediction:
     """Predict `spec` at `batch` on `target`.
@@ -449,7 +523,8 @@ def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
         if matches(fs, target, goal_profile):
             ms = fs.predict(spec, batch)
             return Prediction(spec.name, batch, target, ms, fs.device_name or fs.device, fs.backend, fs.model,
-                              note=f"from the {fs.model} fit of {len(fs.specs)} networks measured on {target}")
+                              note=f"from the {fs.model} fit of {len(fs.specs)} networks measured on {target}",
+                              outside=fs.outside(spec, batch))
     if get_target is None:
         raise TrtbenchError(f"no fit was measured on '{target}'",
                             hint=f"fits are for: {', '.join(sorted({f.device_name or f.device for f in fits}))}")
@@ -480,6 +555,7 @@ def predict(fits: Sequence[FitSet], spec: NetSpec, batch: int, target: str,
             note=(f"{target} has no measurements: scaled the {fs.model} fit from {src_name} by the roofline "
                   f"ratio {scale:.3g} ({bound_src}-bound there, {bound_goal}-bound on {target} at "
                   f"{ai:.1f} FLOP/byte); an estimate, not a measurement"),
+            outside=fs.outside(spec, batch),
         )
     raise TrtbenchError(
         f"no fit was measured on '{target}', and none of the fitted devices ({', '.join(tried) or 'none'}) "

@@ -99,6 +99,21 @@ def load_fits(path: Ref) -> List[costmodel.FitSet]:
     return [costmodel.FitSet.from_dict(item, source=str(path)) for item in items]
 
 
+def graph_workload(path: Path) -> costmodel.GraphWorkload:
+    """An ONNX file as the cost model sees it: its FLOPs and bytes per item by category."""
+    from trtbench.models.graph_cost import graph_cost
+
+    if not path.is_file():
+        raise TrtbenchError(f"ONNX file {path} does not exist")
+    cost = graph_cost(path, batch=None)
+    counted = [n for n in cost.unknown if n.category in ("conv", "pool", "fc")]  # what the model's features use
+    if counted:
+        names = ", ".join(sorted({n.op_type for n in counted}))
+        raise TrtbenchError(f"{path}: FLOPs unknown for some nodes ({names}); a prediction would leave them out",
+                            hint="predict a model whose graph shape inference can follow")
+    return costmodel.GraphWorkload(path.stem, cost.to_dict())
+
+
 def _roofs(text: str) -> costmodel.Roofs:
     try:
         tflops, gbs = (float(v) for v in text.split(","))
@@ -113,7 +128,11 @@ def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmo
             batch: int = 1024, sweep: Optional[Union[str, Path]] = None, db: Optional[Ref] = None,
             model: str = "study", precision: Optional[str] = None, measured_as: Optional[str] = None,
             measured_roofs: Optional[str] = None) -> costmodel.Prediction:
-    """ms/tile and tiles/ms of `spec` (a NetSpec or its name) at `batch` on `target`.
+    """ms per item and items per ms of `spec` at `batch` on `target`.
+
+    `spec`: a NetSpec, a spec name or ``.toml``, or an ``.onnx`` file (any model: its FLOPs and
+    bytes are counted from the graph, and it is predicted with the ``general`` model). The
+    prediction's ``outside`` says how far the network lies beyond the points the fit was made on.
 
     `fits`: a fit file or FitSets; else fitted now from `db` (only `sweep`'s runs when given). A
     fit measured on `target` predicts directly; otherwise it is scaled to `target`'s profile by
@@ -125,7 +144,11 @@ def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmo
 
     if batch < 1:
         raise TrtbenchError(f"--batch must be at least 1, got {batch}")
-    net = resolve_spec(spec) if isinstance(spec, str) else spec
+    if isinstance(spec, (str, Path)) and str(spec).lower().endswith(".onnx"):
+        net: Any = graph_workload(Path(spec))
+        model = "general"
+    else:
+        net = resolve_spec(str(spec)) if isinstance(spec, (str, Path)) else spec
     if fits is None:
         fit_sets = fit(sweep=sweep, db=db, model=model)
     elif isinstance(fits, (str, Path)):

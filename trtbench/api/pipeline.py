@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 from trtbench.backends.base import Backend, LoadOptions, Session
 from trtbench.errors import PartlyDone, TrtbenchError
-from trtbench.models.source import DEFAULT_CACHE, ModelSource, resolve_model
+from trtbench.models.source import DEFAULT_CACHE, ModelSource, add_cost, resolve_model
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
 
@@ -92,6 +92,9 @@ def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] =
     chosen, reason = choose(backend, source, device)
     where = device or default_device(chosen.name)
     notes = prepare_source(source, chosen.name, batches, cache_dir)
+    counted = add_cost(source)
+    if counted:
+        notes.append(counted)
     options = LoadOptions(device=where, precision=precision, threads=threads, cuda_graph=cuda_graph,
                           channels_last=channels_last, data=user_data(source, inputs))
     return Opened(source, chosen, chosen.load(source, options), reason, where, notes)

@@ -14,7 +14,8 @@ docs/trtexec.md, "Categories"):
 3. fc before conv, because TensorRT 8 runs FullyConnected/Gemm/MatMul as a 1×1 convolution: a
    1×1 convolution whose name or ONNX origin says Gemm/MatMul/linear/fc is fc;
 4. conv, 5. pool, 6. elementwise (activations, arithmetic, softmax, normalisation), then other
-   (``{ForeignNode[…]}`` Myelin/DLA subgraphs, plugins, TopK/ArgMax, reductions, attention).
+   (``{ForeignNode[…]}`` Myelin/DLA subgraphs, plugins, TopK/ArgMax, attention). As in
+   `onnx_ops`, a Reduce layer is pooling and a Resize layer is a reformat.
 
 A fused name ``A + B`` (or parallel ``A || B``) is charged to its dominant part:
 conv > fc > pool > elementwise > reformat.
@@ -43,7 +44,8 @@ TYPE_TABLE = {
     "Slice": REFORMAT, "Concatenation": REFORMAT, "Identity": REFORMAT, "Cast": REFORMAT,
     "Gather": REFORMAT, "Constant": REFORMAT, "Quantize": REFORMAT, "Dequantize": REFORMAT,
     "reshape": REFORMAT, "Shape": REFORMAT,
-    "Reduce": OTHER, "TopK": OTHER, "LogSoftmaxTopK": OTHER, "Resize": OTHER, "PluginV2": OTHER,
+    "Reduce": POOL, "Resize": REFORMAT,  # as onnx_ops: a reduction pools, a resize moves data
+    "TopK": OTHER, "LogSoftmaxTopK": OTHER, "PluginV2": OTHER,
     "NonZero": OTHER, "TrainStation": OTHER, "shape_call": OTHER, "signal": OTHER, "wait": OTHER,
     "Myelin": OTHER, "RaggedSoftMax": OTHER, "Loop": OTHER, "Select": OTHER, "Fill": OTHER,
 }
@@ -74,6 +76,8 @@ _PART_RULES = (
     (re.compile(r"conv|branch\d|depthwise|(^|/)\d+x\d+"), CONV),
     (re.compile(r"gemm|matmul|(^|[^a-z])fc\d*([^a-z]|$)|linear|dense|classifier|fully.?connected"
                 r"|innerproduct|addmm"), FC),
+    (re.compile(r"^reduce"), POOL),
+    (re.compile(r"^(resize|upsample)"), REFORMAT),
     (re.compile(r"reduce|argmax|argmin|topk|nms|resize|upsample|plugin|nonzero|foreignnode"), OTHER),
     (re.compile(r"relu|re_lu|clip|sigmoid|tanh|gelu|silu|swish|(^|_)elu|softmax|(^|[^a-z])prob([^a-z]|$)"
                 r"|norm|lrn|(^|[^a-z])bn\d*([^a-z]|$)|scale|activation|pwn\(|dropout|hardswish|mish"

@@ -42,6 +42,7 @@ class ModelSource:
     source: str = ""  # how it was given: a spec name, a file
     metadata: Dict[str, Any] = field(default_factory=dict)  # e.g. "onnx" (a checkpoint's export), "prepared"
     inputs: List[ModelInput] = field(default_factory=list)  # as the ONNX graph declares them (empty for a plan)
+    cost: Optional[Dict[str, Any]] = None  # FLOPs and bytes per item by category (`graph_cost.GraphCost.to_dict`)
 
     @property
     def item(self) -> str:
@@ -68,6 +69,8 @@ class ModelSource:
         if self.inputs:
             data["inputs"] = [i.to_dict() for i in self.inputs]
             data["item"] = self.item
+        if self.cost:
+            data["cost"] = self.cost
         return data
 
 
@@ -188,6 +191,22 @@ def _checkpoint_source(path: Path, cache_dir: Path) -> ModelSource:
         metadata["trained"] = bool(trained)
     return ModelSource(path=path, kind="checkpoint", name=name, sha256=digest, spec=spec,
                        source=str(path), metadata=metadata, inputs=graph_inputs(load_graph(out)))
+
+
+def add_cost(model: ModelSource) -> Optional[str]:
+    """Count the FLOPs and bytes of `model`'s ONNX graph into ``model.cost``; a note when they
+    cannot be counted (the run goes on without them)."""
+    if model.cost is not None or model.kind == "plan":
+        return None
+    from trtbench.models.graph_cost import graph_cost
+
+    try:
+        model.cost = graph_cost(onnx_file(model), batch=None).to_dict()
+    except TrtbenchError as exc:
+        return f"FLOPs and bytes not counted: {exc}"
+    except Exception as exc:  # noqa: BLE001 - counting is an extra; a graph it trips on is still profiled
+        return f"FLOPs and bytes not counted ({exc.__class__.__name__}: {str(exc)[:120]})"
+    return None
 
 
 def onnx_file(model: ModelSource) -> Path:

@@ -1,4 +1,4 @@
-"""`trtbench predict`: ms/tile and tiles/ms of a network from a fitted cost model."""
+"""`trtbench predict`: ms per item and images/s of a network (a spec or any ONNX model) from a fitted cost model."""
 from __future__ import annotations
 
 import argparse
@@ -9,12 +9,14 @@ from trtbench.cli import args as common
 from trtbench.render import console
 
 NAME = "predict"
-HELP = "predict ms/tile and tiles/ms of a network on a target from a fitted cost model"
+HELP = "predict ms per item and images/s of a network or an ONNX model on a target from a fitted cost model"
 EXAMPLE = "trtbench predict c3d20-f3n1024 --target cpu --fit fit.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", metavar="SPEC", help="a network: c3d20-f3n1024, a bundled name or a .toml file")
+    parser.add_argument("spec", metavar="MODEL",
+                        help="a network: c3d20-f3n1024, a bundled name, a .toml file, or any .onnx model "
+                        "(predicted from its graph's FLOPs and bytes with the general model)")
     parser.add_argument("--target", required=True,
                         help="the device: one a fit was measured on (its device or device name), or a target "
                              "profile to scale to by rooflines")
@@ -44,12 +46,16 @@ def run(args: argparse.Namespace) -> int:
         jsonio.write_json(p.to_dict(), args.json)
         if args.json == "-":
             return 0
+    tiles = not str(args.spec).lower().endswith(".onnx")  # the study's networks take 28x28 tiles
+    rates = ["ms/tile", "images/s", "tiles/ms"] if tiles else ["ms/image", "images/s"]
     t = console.table(f"{p.spec} at batch {args.batch} on {args.target} ({p.model} model)",
-                      ["ms/tile", "tiles/ms", "ms/batch", "measured on", "roofline scale"],
-                      right=["ms/tile", "tiles/ms", "ms/batch", "roofline scale"])
-    t.add_row(f"{p.ms_per_tile:.4g}", console.fmt(p.tiles_per_ms), console.fmt(p.ms_per_tile * args.batch),
+                      [*rates, "ms/batch", "measured on", "roofline scale"], right=[*rates, "ms/batch", "roofline scale"])
+    t.add_row(f"{p.ms_per_tile:.4g}", console.fmt(1000.0 * p.tiles_per_ms),
+              *([console.fmt(p.tiles_per_ms)] if tiles else []), console.fmt(p.ms_per_tile * args.batch),
               f"{p.fit_backend} on {p.fit_device}", f"{p.scale:.3g}" if p.bound else "- (measured)")
     console.show(t)
+    if p.outside:
+        console.warn("an extrapolation: " + "; ".join(p.outside))
     if p.bound:
         console.warn(p.note)
     else:
