@@ -113,11 +113,18 @@ def test_cpu_session_profiles_the_network_by_module(torch_backend) -> None:
     session.close()
 
 
-def test_option_errors(torch_backend) -> None:
+def test_option_errors(torch_backend, tmp_path: Path) -> None:
+    import onnx
     import torch
+    from onnx import TensorProto, helper
 
-    foreign = ModelSource(path=Path("x.onnx"), kind="onnx", name="x")
-    with pytest.raises(TrtbenchError, match="onnxruntime"):
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="act"),
+                               helper.make_node("Det", ["r"], ["y"], name="det")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "det.onnx"))
+    foreign = ModelSource(path=tmp_path / "det.onnx", kind="onnx", name="det")
+    with pytest.raises(TrtbenchError, match=r"Det.*--backend onnxruntime"):  # the op, and the route that runs it
         torch_backend.load(foreign, LoadOptions())
     with pytest.raises(TrtbenchError, match="needs --device cuda"):
         torch_backend.load(_spec_model(), LoadOptions(precision="fp16"))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from trtbench.categories import CONV, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER
+from trtbench.categories import CONV, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER, onnx_ops
+
+ONNX_PREFIX = "onnx:"  # a module that runs one ONNX node (the torch backend's converter): "onnx:Conv"
 
 # aten operator names (without the "aten::" prefix)
 OPS: Dict[str, str] = {
@@ -67,7 +69,10 @@ def categorize_op(name: str) -> str:
 
 
 def categorize_module(class_name: str) -> str:
-    """The category of a torch.nn module class such as ``Conv2d`` (``other`` when unknown)."""
+    """The category of a torch.nn module class such as ``Conv2d``, or of a converted ONNX node
+    (``onnx:Conv``, by the ONNX table); ``other`` when unknown."""
+    if class_name.startswith(ONNX_PREFIX):
+        return onnx_ops.categorize(class_name[len(ONNX_PREFIX):])
     return MODULES.get(class_name, OTHER)
 
 

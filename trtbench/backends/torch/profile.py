@@ -92,8 +92,13 @@ class _Index:
 
 def _layer_label(span: _Span) -> Tuple[str, str]:
     text = span.name[len(LAYER_PREFIX):]
-    name, _, cls = text.partition("|")
+    name, _, cls = text.rpartition("|")  # an ONNX node's name may hold a "|"; the class never does
     return name, cls
+
+
+def _type(cls: str) -> str:
+    """The layer type to record: the module class, or a converted ONNX node's op type."""
+    return cls[len(torch_ops.ONNX_PREFIX):] if cls.startswith(torch_ops.ONNX_PREFIX) else cls
 
 
 
@@ -188,7 +193,7 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             layer_span = layer_index.find(tid, ts)
             if layer_span is not None:
                 name, cls = _layer_label(layer_span)
-                totals.add(name, dur, torch_ops.categorize_module(cls), cls, op_cat)
+                totals.add(name, dur, torch_ops.categorize_module(cls), _type(cls), op_cat)
             elif op_span is not None:
                 totals.add(op_span.name, dur, op_cat, op_span.name, op_cat)
             else:
@@ -199,7 +204,7 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
         for span in layers:
             if in_window(span.tid, span.start):
                 name, cls = _layer_label(span)
-                totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), cls, OTHER)
+                totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), _type(cls), OTHER)
         for op in top_ops:
             if not in_window(op.tid, op.start):
                 continue

@@ -1,8 +1,10 @@
 """The torch backend: eager PyTorch on the CPU or a CUDA GPU, fp32 / tf32 / fp16.
 
-The network is rebuilt from its spec (a spec name, a trtbench checkpoint, or an ONNX file that
-trtbench exported, which carries the spec in its metadata). An ONNX file from elsewhere has no
-spec and cannot run here: use the onnxruntime backend for it.
+The study's networks are rebuilt from their spec (a spec name, a trtbench checkpoint, or an ONNX
+file that trtbench exported, which carries the spec in its metadata). Any other ONNX model is
+converted by trtbench's own converter (`onnx_module.convert`): one torch module per ONNX node,
+named as onnxruntime names the node, so the two backends' layers pair in `compare`. An op the
+converter lacks is one line naming it, pointing to the onnxruntime route.
 
 Timing: CUDA events around each iteration on a GPU (read after one synchronisation), the
 monotonic ``perf_counter`` on the CPU; under ``torch.inference_mode``. Options: channels_last,
@@ -16,16 +18,21 @@ kernel is charged to the module range and the aten op that launched it (the trac
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
+
+import numpy as np
 
 from trtbench.backends.base import LoadOptions, ProfileResult
 from trtbench.backends.torch.profile import ITERATION, LAYER_PREFIX, attribute_trace
+from trtbench.categories.torch_ops import ONNX_PREFIX
 from trtbench.errors import TrtbenchError
-from trtbench.models.source import ModelSource
+from trtbench.models.inputs import ModelInput, batch_arrays, check_feedable, fixed_batch, read_model_inputs
+from trtbench.models.source import ModelSource, onnx_file
 
 # ---- trace attribution (pure; tested with synthetic traces) ----------------------------------
 
@@ -41,12 +48,44 @@ def _build_module(model: ModelSource) -> Any:
         spec = torchnet.spec_from_record(model.spec)
         return torchnet.with_softmax(torchnet.build_model(spec, seed=torchnet.DEFAULT_SEED))
     if model.kind == "onnx":
-        raise TrtbenchError(
-            f"{model.path} is an ONNX model without trtbench's spec metadata; the torch backend rebuilds "
-            "networks from their spec and cannot run it",
-            hint="use --backend onnxruntime for ONNX models from elsewhere")
+        import onnx
+
+        from trtbench.backends.torch.onnx_module import convert
+
+        path = onnx_file(model)
+        try:
+            graph = onnx.load(str(path))
+        except Exception as exc:  # onnx raises DecodeError, ValueError, OSError... for bad files
+            raise TrtbenchError(f"{path} is not a readable ONNX model ({exc.__class__.__name__})") from None
+        return convert(graph, fold_constants=True)
     raise TrtbenchError(f"{model.path} is a TensorRT engine plan; the torch backend cannot run it",
                         hint="use --backend tensorrt")
+
+
+@contextlib.contextmanager
+def _without_kineto_notices() -> Iterator[None]:
+    """torch's profiler library writes ``USDT: ... profiler_start`` lines straight to file
+    descriptor 2 (no setting turns them off): hold stderr while it runs, then pass on every other line."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode(errors="replace").splitlines(keepends=True):
+                if not line.startswith("USDT:"):
+                    sys.stderr.write(line)
 
 
 class TorchSession:
@@ -74,9 +113,12 @@ class TorchSession:
         self.module = module.to(device=self.device, dtype=self.dtype)
         if options.channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)
-        spec = model.spec or {}
-        shape = spec.get("input") or [1, 28, 28]
-        self.tile_shape = tuple(int(d) for d in shape)
+        if model.kind == "checkpoint" or model.spec:  # the study's network: one input of tiles
+            spec_input = [int(d) for d in (model.spec or {}).get("input") or [1, 28, 28]]
+            self.inputs = [ModelInput("tiles", ["batch", *spec_input])]
+        else:
+            self.inputs = read_model_inputs(onnx_file(model))
+            check_feedable(self.inputs, onnx_file(model), given=list(options.data))
         self.batch = 0
         self._input: Any = None
         self._output: Any = None
@@ -102,20 +144,36 @@ class TorchSession:
         torch = self.torch
         if batch < 1:
             raise TrtbenchError(f"batch must be at least 1, got {batch}")
+        declared = fixed_batch(self.inputs)
+        if declared is not None and declared != batch:
+            raise TrtbenchError(f"the model takes batch {declared} only, not {batch}",
+                                hint=f"use --batch {declared}, or make the batch dynamic: "
+                                "trtbench export MODEL.onnx --dynamic-batch --out M.onnx")
         self._input = self._output = self._graph = None
-        generator = torch.Generator().manual_seed(0)
         out_of_memory = getattr(torch.cuda, "OutOfMemoryError", RuntimeError)
         try:
-            x = torch.rand((batch, *self.tile_shape), generator=generator).to(self.device, self.dtype)
-            if self.options.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            self._input = x
+            tensors = []
+            for array in batch_arrays(self.inputs, batch, self.options.data).values():
+                x = torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+                if x.is_floating_point():
+                    x = x.to(self.dtype)
+                    if self.options.channels_last and x.dim() == 4:
+                        x = x.contiguous(memory_format=torch.channels_last)
+                tensors.append(x)
+            self._input = tuple(tensors)
+            with torch.inference_mode():
+                self._output = self.module(*self._input)  # a first run: a batch the graph refuses fails here
             if self.options.cuda_graph:
                 self._capture()
         except out_of_memory as exc:
             self._input = self._graph = None
             raise TrtbenchError(f"batch {batch} does not fit in GPU memory ({str(exc).splitlines()[0][:120]})",
                                 hint="choose a smaller --batch") from None
+        except RuntimeError as exc:  # a shape the converted graph cannot take at this batch
+            self._input = self._graph = None
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
+            raise TrtbenchError(f"the model cannot run batch {batch} on torch: {first}",
+                                hint="choose another --batch") from None
         self.batch = batch
 
     def _capture(self) -> None:
@@ -124,18 +182,18 @@ class TorchSession:
         stream.wait_stream(torch.cuda.current_stream())
         with torch.inference_mode(), torch.cuda.stream(stream):
             for _ in range(3):  # warm-up on a side stream, as CUDA graph capture requires
-                self.module(self._input)
+                self.module(*self._input)
         torch.cuda.current_stream().wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         with torch.inference_mode(), torch.cuda.graph(graph):
-            self._output = self.module(self._input)
+            self._output = self.module(*self._input)
         self._graph = graph
 
     def _step(self) -> None:
         if self._graph is not None:
             self._graph.replay()
         else:
-            self._output = self.module(self._input)
+            self._output = self.module(*self._input)
 
     def run_timed(self, iterations: int) -> List[float]:
         torch = self.torch
@@ -173,10 +231,10 @@ class TorchSession:
         try:
             with tempfile.TemporaryDirectory(prefix="trtbench-torch-") as folder:
                 trace = os.path.join(folder, "trace.json")
-                with torch.inference_mode(), profile(activities=activities) as prof:
+                with _without_kineto_notices(), torch.inference_mode(), profile(activities=activities) as prof:
                     for _ in range(iterations + 1):
                         with record_function(ITERATION):
-                            self._output = self.module(self._input)
+                            self._output = self.module(*self._input)
                             if self.device == "cuda":
                                 torch.cuda.synchronize()
                 prof.export_chrome_trace(trace)
@@ -196,7 +254,10 @@ class TorchSession:
         for name, module in self.module.named_modules():
             if not name or any(True for _ in module.children()):
                 continue
-            label = f"{LAYER_PREFIX}{name}|{module.__class__.__name__}"
+            if hasattr(module, "onnx_name"):  # a converted ONNX node: named as onnxruntime names it
+                label = f"{LAYER_PREFIX}{module.onnx_name}|{ONNX_PREFIX}{module.op_type}"
+            else:
+                label = f"{LAYER_PREFIX}{name}|{module.__class__.__name__}"
 
             def pre(mod: Any, inputs: Any, label: str = label) -> None:
                 scope = record_function(label)
