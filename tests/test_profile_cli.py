@@ -107,11 +107,8 @@ def test_error_cases_are_one_line_exit_2(cli, tmp_path: Path) -> None:
         "unknown backend": ["profile", net, "--backend", "tensorflow"],
         "pip install": ["profile", net, "--backend", "tensorrt"],
         "not writable": ["profile", net, "--backend", "onnxruntime", "--db", "afile/runs.db"],
-        "without trtbench's spec": ["profile", net, "--backend", "torch", "--no-db"],
     }
     for expected, args in cases.items():
-        if expected == "without trtbench's spec" and not has_module("torch"):
-            continue
         line = one_error_line(cli(*args, *FAST))
         assert expected in line, (args, line)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from trtbench.backends.base import ProfileResult
@@ -37,12 +38,13 @@ def _output_shape(args: Dict[str, Any]) -> Optional[List[int]]:
 
 
 
-def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> ProfileResult:
+def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
+                origins: Optional[Dict[str, List[str]]] = None) -> ProfileResult:
     """Per-node mean ms per run from an onnxruntime profile trace (a list of trace events).
 
     Each node event is assigned to the ``model_run`` that contains it; the first `skip_runs`
     runs are warm-up and dropped. Without ``model_run`` events, a node's k-th event is taken to
-    belong to run k.
+    belong to run k. `origins` (`node_origins`) names the original nodes each node runs.
     """
     nodes = [e for e in events if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX)]
     windows = _run_windows(events)
@@ -85,11 +87,63 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1) -> Profile
         if category == OTHER and op_type not in unknown:
             unknown.append(op_type)
         label = f"{name}#{index}" if names.count(name) > 1 else name
+        origin = (origins or {}).get(name)
         layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
-                                shape=shapes.get((name, index))))
+                                shape=shapes.get((name, index)),
+                                origin=" + ".join(origin) if origin and origin != [name] else None))
     providers: Dict[str, int] = {}
     for _, provider in info.values():
         if provider:
             providers[provider] = providers.get(provider, 0) + 1
     notes = ["nodes per execution provider: " + ", ".join(f"{p} {n}" for p, n in providers.items())] if providers else []
     return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes)
+
+
+_LAYOUT_SUFFIX = re.compile(r"_nchwc$")
+_INSERTED = ("ReorderInput", "ReorderOutput", "MemcpyToHost", "MemcpyFromHost")  # onnxruntime's own nodes
+
+
+def node_origins(original: Any, optimized: Any) -> Dict[str, List[str]]:
+    """For each node of onnxruntime's optimized graph, the nodes of the original graph it runs.
+
+    onnxruntime's optimizer fuses nodes (a Conv with its Relu, a BatchNormalization into a Conv)
+    and, on CPUs, rewrites convolutions and pools into NCHWc kernels named after the tensor they
+    produce (``conv1_nchwc`` for the tensor ``conv1``). A node is first matched to the original
+    node of its name, or to the producer of the tensor its name (less ``_nchwc``) or one of its
+    outputs names; then the original nodes fused into it are found by walking back from that node
+    through tensors that no longer exist, stopping at nodes another optimized node stands for.
+    Nodes onnxruntime inserts (``ReorderInput``, ``ReorderOutput``, copies) have no origin.
+    """
+    by_name = {n.name: n for n in original.graph.node if n.name}
+    producer = {t: n for n in original.graph.node for t in n.output if t}
+    represents: Dict[str, Any] = {}
+    claimed: Dict[str, str] = {}  # original node -> the optimized node that stands for it (first wins)
+    for node in optimized.graph.node:
+        if node.op_type in _INSERTED:
+            continue
+        base = _LAYOUT_SUFFIX.sub("", node.name)
+        match = by_name.get(node.name) or producer.get(base) or by_name.get(base)
+        if match is None:
+            match = next((producer[t] for t in node.output if t in producer), None)
+        if match is not None and match.op_type != "Constant" and match.name not in claimed:
+            represents[node.name] = match
+            claimed[match.name] = node.name
+    live = {t for n in optimized.graph.node for t in n.output} | {i.name for i in optimized.graph.input}
+    live |= {i.name for i in optimized.graph.initializer}
+    order = {n.name: i for i, n in enumerate(original.graph.node)}
+    out: Dict[str, List[str]] = {}
+    for name, start in represents.items():
+        chain = {start.name}
+        stack = [start]
+        while stack:
+            current = stack.pop()
+            for tensor in current.input:
+                source = producer.get(tensor)
+                if tensor in live or source is None or source.name in chain or source.op_type == "Constant":
+                    continue
+                if claimed.get(source.name, name) != name:
+                    continue
+                chain.add(source.name)
+                stack.append(source)
+        out[name] = sorted(chain, key=lambda n: order.get(n, 0))
+    return out

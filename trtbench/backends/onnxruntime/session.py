@@ -63,9 +63,11 @@ class OrtSession:
             return [("CUDAExecutionProvider", cuda_options), "CPUExecutionProvider"]
         raise TrtbenchError(f"unknown device '{self.device}' for onnxruntime", hint="use --device cpu or cuda")
 
-    def _session(self, profile_prefix: Optional[str]) -> Any:
+    def _session(self, profile_prefix: Optional[str], optimized: Optional[str] = None) -> Any:
         ort = self._ort
         so = ort.SessionOptions()
+        if optimized:  # the graph onnxruntime runs, to name the original nodes of each fused node
+            so.optimized_model_filepath = optimized
         if self.options.threads:
             so.intra_op_num_threads = int(self.options.threads)
             so.inter_op_num_threads = 1
@@ -146,7 +148,8 @@ class OrtSession:
     def profile(self, iterations: int) -> ProfileResult:
         """Profile in a separate session (same options) so the timed session is never profiled."""
         with tempfile.TemporaryDirectory(prefix="trtbench-ort-") as folder:
-            profiled = self._session(profile_prefix=os.path.join(folder, "profile"))
+            optimized = os.path.join(folder, "optimized.onnx")
+            profiled = self._session(profile_prefix=os.path.join(folder, "profile"), optimized=optimized)
             timed, self.session = self.session, profiled
             try:
                 self.set_batch(self.batch)  # its one run is the warm-up, dropped by parse_trace
@@ -157,7 +160,8 @@ class OrtSession:
                 self.session = timed
                 self.set_batch(self.batch)
             events = json.loads(Path(trace).read_text())
-        result = parse_trace(events, skip_runs=1)
+            origins = _origins(self.path, Path(optimized))
+        result = parse_trace(events, skip_runs=1, origins=origins)
         result.notes.append(f"onnxruntime profiler, {result.iterations} runs after 1 warm-up run")
         return result
 
@@ -175,6 +179,21 @@ class OrtSession:
         self._binding = None
         self._buffers = []
         self.session = None
+
+
+def _origins(original: Path, optimized: Path) -> Dict[str, List[str]]:
+    """`node_origins` of the two graphs; empty when onnxruntime wrote no optimized graph."""
+    import onnx
+
+    from trtbench.backends.onnxruntime.profile import node_origins
+
+    if not optimized.is_file():
+        return {}
+    try:
+        return node_origins(onnx.load(str(original), load_external_data=False),
+                            onnx.load(str(optimized), load_external_data=False))
+    except Exception:  # noqa: BLE001 - names are a convenience; the profile stands without them
+        return {}
 
 
 def _gpu_name() -> str:
