@@ -5,9 +5,9 @@ The Python API (every command of the ``trtbench`` CLI calls the same functions):
 
     import trtbench
     runs = trtbench.profile("c1d20-f1n128", batch=[16, 64], backend="onnxruntime")
-    print(runs[0].tiles_per_ms, runs[0].categories)
+    print(runs[0].images_per_s, runs[0].categories)
 
-Measuring: `profile`, `sweep`, `drift`, `train`, `build`, `emit_script`, `study`. Saved runs:
+Measuring: `profile`, `ablate`, `sweep`, `drift`, `train`, `build`, `emit_script`, `study`. Saved runs:
 `load_runs`, `find_runs`, `export_runs`, `import_runs`, `delete_runs`, `import_trtexec`.
 Analyses from saved runs (no GPU): `compare`, `compare_all`, `fit`, `predict`, `drift_series`,
 `drift_history`, `plot`; device telemetry: `read_telemetry`, `sample_telemetry`. Records are
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 # name → the module under trtbench that defines it
 _API: Dict[str, str] = {
     "profile": "api.profile",
+    "ablate": "api.ablate",
     "sweep": "api.sweep",
     "drift": "api.drift",
     "drift_series": "api.drift",

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "targets",
     "build",
     "profile",
+    "ablate",
     "import_trtexec",
     "runs",
     "show",
