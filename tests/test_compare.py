@@ -171,6 +171,30 @@ def test_prediction_with_the_bundled_target_profiles() -> None:
     assert prediction.bandwidth == pytest.approx(gtx.memory_bandwidth_gbs / tx1.memory_bandwidth_gbs)
 
 
+def test_with_the_graph_s_flops_and_bytes_each_category_gets_its_roofline_speedup() -> None:
+    """A compute-bound convolution speeds up by the peak FLOP/s ratio, a bandwidth-bound pool by
+    the bandwidth ratio, whatever the category's name; a category balanced between them in between."""
+    targets = pytest.importorskip("trtbench.device.targets")
+    a, b = _study_pair()
+    tx1, gtx = targets.get_target("tx1"), targets.get_target("gtx-960")
+    cost = {"by_category": {
+        "conv": {"flops": 5e8, "bytes": 1e5, "weight_bytes": 0.0},  # 5000 FLOP per byte: compute-bound
+        "pool": {"flops": 1e4, "bytes": 1e6, "weight_bytes": 0.0},  # 0.01 FLOP per byte: bandwidth-bound
+        "elementwise": {"flops": 4e7, "bytes": 2e6, "weight_bytes": 0.0}}}
+    for record in (a, b):
+        record.model = {**record.model, "cost": cost}
+    prediction = compare(a, b).prediction
+    compute = gtx.peak_fp32_tflops / tx1.peak_fp32_tflops
+    bandwidth = gtx.memory_bandwidth_gbs / tx1.memory_bandwidth_gbs
+    assert prediction.for_category("conv") == pytest.approx(compute)
+    assert prediction.for_category("pool") == pytest.approx(bandwidth)
+    # 20 FLOP per byte: compute-bound on the TX1 (ridge 20), bandwidth-bound on the GTX 960 (ridge 21.5)
+    tx1_ms = max(4e7 / (tx1.peak_fp32_tflops * 1e12), 2e6 / (tx1.memory_bandwidth_gbs * 1e9))
+    gtx_ms = max(4e7 / (gtx.peak_fp32_tflops * 1e12), 2e6 / (gtx.memory_bandwidth_gbs * 1e9))
+    assert prediction.for_category("elementwise") == pytest.approx(tx1_ms / gtx_ms)
+    assert prediction.to_dict()["roofline"]["conv"] == pytest.approx(compute)
+
+
 def test_a_shared_origin_such_as_a_provider_does_not_merge_layers() -> None:
     a = make_record()
     b = make_record(seed=5)
@@ -234,3 +258,13 @@ def test_layers_with_other_names_pair_by_category_and_output_shape() -> None:
         layer.shape = None
     unshaped = {tuple(p.a_names): p for p in compare(a, b).layers}
     assert unshaped[("/fc1/Gemm",)].b_names == ["layer_9"]
+
+
+def test_a_comparison_says_how_much_of_each_side_s_time_is_in_paired_layers() -> None:
+    result = compare(make_record(), make_record(layers=TRT_LAYERS, backend="tensorrt"))
+    a_paired, b_paired = result.paired_share()
+    one_sided = sum(p.b_ms for p in result.layers if not p.a_names)
+    assert 0 < a_paired <= 1 and b_paired == pytest.approx(1 - one_sided / sum(p.b_ms for p in result.layers))
+    assert b_paired < 1  # TensorRT's reformat layer has no onnxruntime counterpart
+    assert any(n.startswith("paired layers hold") for n in result.notes)
+    assert result.to_dict()["paired_share"] == {"a": a_paired, "b": b_paired}

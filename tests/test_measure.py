@@ -148,3 +148,11 @@ def test_no_telemetry_on_a_plain_cpu() -> None:
     record = measure(session, MODEL, 16, iterations=10, loops=2, warmup=1)
     assert record.telemetry is None
     assert "throttling" not in {c.name for c in record.validity.checks}
+
+
+def test_a_short_inference_is_profiled_over_more_iterations() -> None:
+    from trtbench.measure.method import MAX_PROFILE_ITERATIONS, profiling_iterations
+
+    assert profiling_iterations(20, 50.0) == 20  # a ResNet at 50 ms: 1 s already
+    assert profiling_iterations(20, 1.0) == MAX_PROFILE_ITERATIONS == 200  # 300 would cover 0.3 s; capped
+    assert profiling_iterations(20, 5.0) == 60 and profiling_iterations(20, 0.0) == 20

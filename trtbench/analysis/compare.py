@@ -3,8 +3,10 @@
 This is the study's device comparison (GTX 960 over TX1: 5-8x overall, but 105x for matrix
 products and 2x for allocation) made routine. A category whose speedup departs from the overall
 by more than `FLAG_FACTOR` either way is flagged; where both runs map to a target profile, the
-speedup the peaks predict (FLOP/s for conv and fc, bandwidth for the memory-bound categories) is
-shown beside the measured one, so a gap reads as hardware or as software.
+speedup the peaks predict is shown beside the measured one, so a gap reads as hardware or as
+software: where the runs carry their graph's FLOPs and bytes (any ONNX model), each category's
+roofline time on each device (the larger of FLOPs / peak and bytes / bandwidth); otherwise FLOP/s
+for conv and fc, bandwidth for the memory-bound categories.
 
 Times are per tile (ms per batch / batch), so runs at different batch sizes compare fairly.
 """
@@ -87,8 +89,13 @@ class Prediction:
     b_target: str
     compute: Optional[float]  # peak FLOP/s of B over A, at each run's precision
     bandwidth: Optional[float]  # memory bandwidth of B over A
+    # where the runs carry their graph's FLOPs and bytes: per category, the speedup of the two
+    # devices' roofline times (max of FLOPs / peak and bytes / bandwidth on each side)
+    roofline: Dict[str, float] = field(default_factory=dict)
 
     def for_category(self, category: str) -> Optional[float]:
+        if category in self.roofline:
+            return self.roofline[category]
         if category in COMPUTE_BOUND:
             return self.compute
         if category in MEMORY_BOUND:
@@ -101,6 +108,7 @@ class Prediction:
             "b_target": self.b_target,
             "compute": self.compute,
             "bandwidth": self.bandwidth,
+            "roofline": dict(self.roofline),
         }
 
 
@@ -118,9 +126,20 @@ class Comparison:
     def flagged(self) -> List[CategoryRow]:
         return [row for row in self.categories if row.flagged]
 
+    def paired_share(self) -> Tuple[Optional[float], Optional[float]]:
+        """The share of A's and of B's per-layer time in layers paired with the other side."""
+        out: List[Optional[float]] = []
+        for side in ("a", "b"):
+            total = sum(getattr(pair, f"{side}_ms") or 0.0 for pair in self.layers)
+            paired = sum(getattr(pair, f"{side}_ms") or 0.0 for pair in self.layers if pair.a_names and pair.b_names)
+            out.append(paired / total if total > 0 else None)
+        return out[0], out[1]
+
     def to_dict(self) -> Dict[str, Any]:
+        a_paired, b_paired = self.paired_share()
         return {
-            "unit": "ms per tile",
+            "unit": "ms per item",
+            "paired_share": {"a": a_paired, "b": b_paired},
             "a": self.a.summary(),
             "b": self.b.summary(),
             "categories": {row.category: row.to_dict() for row in self.categories},
@@ -148,6 +167,11 @@ def compare(a: RunRecord, b: RunRecord) -> Comparison:
             row.flagged = ratio > FLAG_FACTOR or ratio < 1.0 / FLAG_FACTOR
         rows.append(row)
     result = Comparison(a, b, rows, total, layers=align_layers(a, b), notes=_notes(a, b, rows))
+    a_paired, b_paired = result.paired_share()
+    if a_paired is not None and b_paired is not None:
+        result.notes.append(f"paired layers hold {a_paired:.0%} of A's layer time and {b_paired:.0%} of B's"
+                            + ("" if min(a_paired, b_paired) >= 0.9 else
+                               " (the rest: layers only one side runs, e.g. layout reorders, or names that differ)"))
     result.prediction = predict(a, b)
     if result.prediction is not None:
         for row in rows:
@@ -239,7 +263,30 @@ def predict(a: RunRecord, b: RunRecord) -> Optional[Prediction]:
     if compute is None and bandwidth is None:
         return None
     name = lambda t, r: str(getattr(t, "name", None) or getattr(t, "id", None) or r.device)  # noqa: E731
-    return Prediction(name(a_target, a), name(b_target, b), compute, bandwidth)
+    return Prediction(name(a_target, a), name(b_target, b), compute, bandwidth, _roofline(a, a_target, b, b_target))
+
+
+def _roofline_ms(record: RunRecord, target: Any) -> Dict[str, float]:
+    """Per category, the roofline's ms per item of the record's graph on `target` (needs its
+    ``model.cost``, its peak FLOP/s at the run's precision and its memory bandwidth)."""
+    cost = record.model.get("cost")
+    peak = target.compute_peak(record.precision)
+    bandwidth = getattr(target, "memory_bandwidth_gbs", None)
+    if not isinstance(cost, dict) or not peak or not bandwidth:
+        return {}
+    out = {}
+    for category, part in (cost.get("by_category") or {}).items():
+        flops = float(part.get("flops") or 0.0)
+        moved = float(part.get("bytes") or 0.0) + float(part.get("weight_bytes") or 0.0) / max(record.batch, 1)
+        ms = max(flops / (float(peak) * 1e12), moved / (float(bandwidth) * 1e9)) * 1e3
+        if ms > 0:
+            out[category] = ms
+    return out
+
+
+def _roofline(a: RunRecord, a_target: Any, b: RunRecord, b_target: Any) -> Dict[str, float]:
+    a_ms, b_ms = _roofline_ms(a, a_target), _roofline_ms(b, b_target)
+    return {c: a_ms[c] / b_ms[c] for c in a_ms if c in b_ms and b_ms[c] > 0}
 
 
 def _predicted_total(rows: Sequence[CategoryRow]) -> Optional[float]:

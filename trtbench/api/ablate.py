@@ -66,7 +66,11 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
            categories: Sequence[str] = ("conv", "pool", "fc", "elementwise", "reformat"), min_share: float = 0.01,
            iterations: int = 20, loops: int = 3, warmup: Optional[int] = None, threads: Optional[int] = None,
            cache_dir: Path = DEFAULT_CACHE, log: Log = no_log) -> Ablation:
-    """Profile `model` at `batch` (its own by default), then time it with each category replaced."""
+    """Profile `model` at `batch` (its own by default), then time it with each category replaced.
+
+    The baseline and the ablated copies run the same ONNX graph (the model's, or its export), so
+    on torch all of them go through the ONNX converter; the study's networks rebuilt from their
+    spec would be another implementation with another end-to-end time."""
     import onnx
 
     from trtbench.api.profile import profile
@@ -80,17 +84,21 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
         raise TrtbenchError("an engine plan cannot be ablated: its layers are fixed at build time",
                             hint="ablate the ONNX model it was built from")
     size = batch or source.default_batch()
-    run = profile(source, size, backend, device, iterations=iterations, loops=loops, warmup=warmup,
+    graph = onnx.load(str(onnx_file(source)))
+    del graph.metadata_props[:]  # the baseline runs the same graph as the ablated copies (torch: converted, not rebuilt)
+    folder = Path(cache_dir) / "ablation"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{safe_name(source.name)}-{source.sha256[:12]}-b{size}"
+    baseline = folder / f"{stem}.onnx"
+    onnx.save(graph, str(baseline))
+    run = profile(baseline, size, backend, device, iterations=iterations, loops=loops, warmup=warmup,
                   threads=threads, telemetry=False, cache_dir=cache_dir, log=log)[0]
     if not run.layers:
         raise TrtbenchError(f"backend {run.backend} gave no per-layer times to check")
-    graph = onnx.load(str(onnx_file(source)))
     shapes = output_shapes(graph, size)
     profiled, spread = category_shares(run, False), category_shares(run, True)
     rows: List[AblationRow] = []
     notes: List[str] = []
-    folder = Path(cache_dir) / "ablation"
-    folder.mkdir(parents=True, exist_ok=True)
     for category in categories:
         if profiled.get(category, 0.0) < min_share:
             continue
@@ -98,7 +106,7 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
         if not cut.replaced:
             notes.append(f"{category}: no node could be replaced ({'; '.join(cut.kept[:3])})")
             continue
-        path = folder / f"{safe_name(source.name)}-{source.sha256[:12]}-b{size}-no-{category}.onnx"
+        path = folder / f"{stem}-no-{category}.onnx"
         onnx.save(cut.model, str(path))
         log(f"timing {source.name} at batch {size:,} without its {category} nodes ({len(cut.replaced)} replaced)")
         with open_session(path, run.backend, run.device, run.precision, threads, cache_dir=cache_dir,

@@ -7,12 +7,16 @@
    per-iteration time kept. A loop's time is the sum of its iterations. With the median loop
    time T (ms): ``end_to_end_ms = T / iterations`` (ms per batch) and
    ``tiles_per_ms = batch × iterations / T`` (the study's equation 12).
-3. Profiling pass: per-layer ms per batch from the backend's profiler. Profiler overhead =
-   (sum of layer ms − end_to_end_ms) / end_to_end_ms. Throughput never comes from this pass.
+3. Profiling pass: per-layer ms per batch from the backend's profiler, averaged over
+   ``profile_iterations`` (default: `profiling_iterations`, at least 0.3 s of inference).
+   Profiler overhead = (sum of layer ms − end_to_end_ms) / end_to_end_ms; the shares are of the
+   layer sum, and the profiler_overhead check says how far they can be trusted (`trtbench
+   ablate` checks them). Throughput never comes from this pass.
 4. Validity checks (`trtbench.results.validity`) go into ``record.validity``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -44,6 +48,19 @@ def warm_up(session: Session, warmup: Optional[int]) -> Dict[str, Any]:
         spent += float(step)
         count += 1
     return {"count": count, "cold_ms": cold}
+
+
+PROFILE_MS = 300.0  # the profiling pass averages over at least this much inference, by default
+MAX_PROFILE_ITERATIONS = 200
+
+
+def profiling_iterations(iterations: int, end_to_end_ms: float) -> int:
+    """Inferences for the profiling pass when none are asked for: `iterations`, or more for a
+    short inference (where the profiler's overhead is highest and per-node times are noisiest),
+    up to `MAX_PROFILE_ITERATIONS`, to cover `PROFILE_MS` of inference."""
+    if end_to_end_ms <= 0:
+        return iterations
+    return max(iterations, min(MAX_PROFILE_ITERATIONS, int(math.ceil(PROFILE_MS / end_to_end_ms))))
 
 
 def timing_pass(session: Session, iterations: int, loops: int) -> List[List[float]]:
@@ -95,7 +112,7 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
         session=info,
     )
     if profile:
-        result = session.profile(profile_iterations or iterations)
+        result = session.profile(profile_iterations or profiling_iterations(iterations, median_loop / iterations))
         record.layers = result.layers
         record.finish_layers()
         total = sum(layer.ms for layer in record.layers)

@@ -8,9 +8,11 @@ profiler overhead enters it. The replacement keeps the graph runnable and its sh
 - a node whose floating-point data input already has the output's shape becomes ``Identity``;
 - a node whose output has as many elements as that input (a transpose, a reshape) becomes a
   ``Reshape`` (free);
+- a node whose output fits inside that input (a pool) becomes a ``Slice`` of it;
 - any other node's output becomes one element of its data input, broadcast to the output's shape
-  (``Slice`` → ``Reshape`` → ``Expand``; ``Tile`` before opset 8): it still depends on the input,
-  so nothing downstream is folded away at load time, and it writes its output once, as the node did.
+  (``Slice`` → [``Reshape`` when the ranks differ] → ``Expand``; ``Tile`` before opset 8): it
+  still depends on the input, so nothing downstream is folded away at load time, and it writes
+  its output once, as the node did. Few nodes, because eager runtimes pay per node.
 
 So the drop is the node's time less the cost of writing its output: for conv, fc and pooling a
 small part; elementwise nodes become free. Nodes with several outputs or no floating-point data
@@ -97,29 +99,44 @@ def ablate(model: Any, category: str, batch: int, shapes: Optional[Dict[str, Tup
             copy.graph.initializer.append(numpy_helper.from_array(_int64(list(out_shape)), f"{stem}_shape"))
             nodes.append(helper.make_node("Reshape", [data, f"{stem}_shape"], [out], name=stem))
         else:
-            ones = [1] * len(in_shape)
-            if opset >= 10:
-                for suffix, values in (("starts", [0] * len(in_shape)), ("ends", ones),
-                                       ("axes", list(range(len(in_shape))))):
-                    copy.graph.initializer.append(numpy_helper.from_array(_int64(values), f"{stem}_{suffix}"))
-                slice_node = helper.make_node("Slice", [data, f"{stem}_starts", f"{stem}_ends", f"{stem}_axes"],
-                                              [f"{stem}_one"], name=f"{stem}_slice")
-            else:
-                slice_node = helper.make_node("Slice", [data], [f"{stem}_one"], name=f"{stem}_slice",
-                                              starts=[0] * len(in_shape), ends=ones, axes=list(range(len(in_shape))))
-            copy.graph.initializer.append(numpy_helper.from_array(_int64([1] * len(out_shape)), f"{stem}_rank"))
-            copy.graph.initializer.append(numpy_helper.from_array(_int64(list(out_shape)), f"{stem}_repeats"))
-            fill = "Expand" if opset >= 8 else "Tile"  # Expand broadcasts the one element; opset 7 has Tile only
-            nodes.extend([
-                slice_node,
-                helper.make_node("Reshape", [f"{stem}_one", f"{stem}_rank"], [f"{stem}_cell"], name=f"{stem}_reshape"),
-                helper.make_node(fill, [f"{stem}_cell", f"{stem}_repeats"], [out], name=stem),
-            ])
+            nodes.extend(_fill(copy, stem, data, out, list(in_shape), list(out_shape), opset))
         result.replaced.append(label)
     del copy.graph.node[:]
     copy.graph.node.extend(nodes)
     del copy.graph.value_info[:]
     return result
+
+
+def _slice(model: Any, stem: str, data: str, out: str, ends: List[int], opset: int) -> Any:
+    """A Slice of `data` from 0 to `ends` on every axis (attributes before opset 10, inputs after)."""
+    from onnx import helper, numpy_helper
+
+    axes = list(range(len(ends)))
+    if opset < 10:
+        return helper.make_node("Slice", [data], [out], name=stem, starts=[0] * len(ends), ends=ends, axes=axes)
+    for suffix, values in (("starts", [0] * len(ends)), ("ends", ends), ("axes", axes)):
+        model.graph.initializer.append(numpy_helper.from_array(_int64(values), f"{stem}_{suffix}"))
+    return helper.make_node("Slice", [data, f"{stem}_starts", f"{stem}_ends", f"{stem}_axes"], [out], name=stem)
+
+
+def _fill(model: Any, stem: str, data: str, out: str, in_shape: List[int], out_shape: List[int],
+          opset: int) -> List[Any]:
+    """As few nodes as give `out` of `out_shape` from `data` (a per-node cost counts on eager
+    runtimes): a Slice where the output fits inside the input, else one element of it broadcast."""
+    from onnx import helper, numpy_helper
+
+    if len(in_shape) == len(out_shape) and all(o <= i for o, i in zip(out_shape, in_shape)):
+        return [_slice(model, stem, data, out, out_shape, opset)]
+    cell = f"{stem}_one"
+    nodes = [_slice(model, f"{stem}_slice", data, cell, [1] * len(in_shape), opset)]
+    if len(in_shape) != len(out_shape):
+        model.graph.initializer.append(numpy_helper.from_array(_int64([1] * len(out_shape)), f"{stem}_rank"))
+        nodes.append(helper.make_node("Reshape", [cell, f"{stem}_rank"], [f"{stem}_cell"], name=f"{stem}_reshape"))
+        cell = f"{stem}_cell"
+    model.graph.initializer.append(numpy_helper.from_array(_int64(out_shape), f"{stem}_repeats"))
+    # Expand broadcasts the one element; opset 7 has Tile only (repeats = the shape, from ones)
+    nodes.append(helper.make_node("Expand" if opset >= 8 else "Tile", [cell, f"{stem}_repeats"], [out], name=stem))
+    return nodes
 
 
 def _numel(shape: Any) -> int:

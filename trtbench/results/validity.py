@@ -105,19 +105,26 @@ def check_cold_start(record: RunRecord) -> Optional[Check]:
 
 
 def check_overhead(record: RunRecord) -> Optional[Check]:
+    """How far the per-layer shares can be trusted (`trtbench.results.shares.trust`)."""
+    from trtbench.results.shares import trust
+
     if record.overhead is None:
         return None
     overhead = float(record.overhead)
     if abs(overhead) <= OVERHEAD_WARN:
-        return Check(PROFILER_OVERHEAD, OK, f"per-layer sum is within {abs(overhead):.0%} of end-to-end")
+        return Check(PROFILER_OVERHEAD, OK, f"per-layer sum is within {abs(overhead):.0%} of end-to-end: "
+                     "shares hold to a few points")
+    judged = trust([layer.ms for layer in record.layers], record.end_to_end_ms)
+    level = judged.level if judged is not None else "approximate"
     if overhead > 0:
-        message = (f"the per-layer sum is {overhead:.0%} above the unprofiled end-to-end time "
-                   "(the profiler slows what it measures)")
+        message = (f"the per-layer sum is {overhead:.0%} above the unprofiled end-to-end time (the profiler "
+                   f"slows what it measures): {overhead / (1 + overhead):.0%} of the profiled time is overhead, "
+                   f"so the layer shares are {level}")
     else:
-        message = (f"the per-layer sum is {-overhead:.0%} below the unprofiled end-to-end time "
-                   "(time outside the profiled layers: launch gaps, framework work)")
-    fix = (f"trust the timing pass for totals and layer percentages for shares; average the profile over "
-           f"more inferences with --profile-iterations {max(2 * record.iterations, 50)}")
+        message = (f"the per-layer sum is {-overhead:.0%} below the unprofiled end-to-end time (time outside "
+                   f"the profiled layers: launch gaps, framework work): the shares are of the profiled time")
+    fix = (f"trust the timing pass for totals; check the shares with: trtbench ablate {record.model_name} "
+           f"--batch {record.batch} --backend {record.backend}, or profile a larger batch")
     return Check(PROFILER_OVERHEAD, WARN, message, fix)
 
 

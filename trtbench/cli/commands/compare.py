@@ -7,7 +7,7 @@ import argparse
 from trtbench.cli import args as common
 
 NAME = "compare"
-HELP = "compare saved runs: time per tile per category on each side, speedup of B over A, flags"
+HELP = "compare saved runs: time per item per category on each side, speedup of B over A, flags"
 EXAMPLE = "trtbench compare tx1-c1d20.json gtx960-c1d20.json --json -"
 
 
