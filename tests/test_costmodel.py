@@ -208,3 +208,21 @@ def test_the_general_fit_on_the_study_grid_predicts_any_onnx_model_and_says_how_
     assert 0 < mnist.ms_per_tile < resnet.ms_per_tile and not any("conv_gflop" in o for o in mnist.outside)
     with pytest.raises(TrtbenchError, match="--model general"):
         costmodel.features_of("study", costmodel.GraphWorkload("m", {"by_category": {}}), 1)
+
+
+def test_predicting_an_onnx_model_whose_conv_flops_are_unknown_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """A conv whose shapes nothing could infer would be left out of the prediction: refuse instead;
+    unknown post-processing (a ZipMap) does not matter to the features."""
+    from types import SimpleNamespace
+
+    from trtbench.api import fit as fit_api
+    from trtbench.models import graph_cost
+
+    (tmp_path / "m.onnx").write_bytes(b"")
+    nodes = [SimpleNamespace(flops=None, category="other", op_type="ZipMap")]
+    fake = SimpleNamespace(nodes=nodes, to_dict=lambda: {"by_category": {}})
+    monkeypatch.setattr(graph_cost, "graph_cost", lambda path, batch=None: fake)
+    assert fit_api.graph_workload(tmp_path / "m.onnx").name == "m"
+    nodes.append(SimpleNamespace(flops=None, category="conv", op_type="Conv"))
+    with pytest.raises(TrtbenchError, match=r"FLOPs unknown for some nodes \(Conv\)"):
+        fit_api.graph_workload(tmp_path / "m.onnx")

@@ -106,7 +106,7 @@ def graph_workload(path: Path) -> costmodel.GraphWorkload:
     if not path.is_file():
         raise TrtbenchError(f"ONNX file {path} does not exist")
     cost = graph_cost(path, batch=None)
-    counted = [n for n in cost.unknown if n.category in ("conv", "pool", "fc")]  # what the model's features use
+    counted = [n for n in cost.nodes if n.flops is None and n.category in ("conv", "pool", "fc")]  # the features' kinds
     if counted:
         names = ", ".join(sorted({n.op_type for n in counted}))
         raise TrtbenchError(f"{path}: FLOPs unknown for some nodes ({names}); a prediction would leave them out",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from trtbench.errors import TrtbenchError
 
@@ -80,12 +80,12 @@ def graph_inputs(model: Any) -> List[ModelInput]:
     return out
 
 
-def load_graph(onnx_path: Path) -> Any:
-    """An ONNX model without its external weights; `TrtbenchError` when unreadable."""
+def load_graph(onnx_path: Path, weights: bool = False) -> Any:
+    """An ONNX model (without its external weights unless `weights`); `TrtbenchError` when unreadable."""
     import onnx
 
     try:
-        return onnx.load(str(onnx_path), load_external_data=False)
+        return onnx.load(str(onnx_path), load_external_data=weights)
     except Exception as exc:  # onnx raises DecodeError, ValueError, OSError... for bad files
         raise TrtbenchError(f"{onnx_path} is not a readable ONNX model ({exc.__class__.__name__})",
                             hint="check the file, or re-export it") from None
@@ -178,7 +178,7 @@ def fit_to_batch(array: Any, spec: ModelInput, batch: int, source: str) -> Any:
     return np.concatenate([data] * reps, axis=0)[:batch] if reps > 1 else data[:batch]
 
 
-def load_user_arrays(specs: Mapping[str, str], inputs: Sequence[ModelInput]) -> Dict[str, Any]:
+def load_user_arrays(specs: Mapping[str, Union[str, Path]], inputs: Sequence[ModelInput]) -> Dict[str, Any]:
     """``{input name: array}`` from ``{input name: .npy path}``; every name must be an input."""
     import numpy as np
 

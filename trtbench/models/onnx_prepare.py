@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.filenames import safe_name
-from trtbench.models.inputs import batch_arrays, fixed_batch, graph_inputs
+from trtbench.models.inputs import batch_arrays, fixed_batch, graph_inputs, load_graph
 
 PREPARE_VERSION = 1
 META_KEY = "trtbench.prepared"
@@ -309,10 +309,7 @@ def prepare(path: Path, sha256: str, cache_dir: Path, dynamic_batch: bool = Fals
     cached = _cached(out, sha256)
     if cached is not None:
         return cached
-    try:
-        model = onnx.load(str(path))
-    except Exception as exc:
-        raise TrtbenchError(f"{path} is not a readable ONNX model ({exc.__class__.__name__})") from None
+    model = load_graph(path, weights=True)
     changes: List[str] = []
     named = name_nodes(model)
     if named:
@@ -369,10 +366,7 @@ def export_dynamic(path: Path, out: Path, others: Sequence[int] = (1, 64)) -> Pr
     and run at each of `others`."""
     import onnx
 
-    try:
-        model = onnx.load(str(path))
-    except Exception as exc:
-        raise TrtbenchError(f"{path} is not a readable ONNX model ({exc.__class__.__name__})") from None
+    model = load_graph(path, weights=True)
     fixed = fixed_batch(graph_inputs(model))
     result = Prepared(out, path)
     if fixed is None:

@@ -64,7 +64,7 @@ class ModelSource:
         return STUDY_BATCH if self.spec else 1
 
     def to_dict(self) -> Dict[str, Any]:
-        data = {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
+        data: Dict[str, Any] = {"name": self.name, "path": str(self.path), "kind": self.kind, "sha256": self.sha256,
                 "spec": self.spec, "source": self.source, **({"metadata": self.metadata} if self.metadata else {})}
         if self.inputs:
             data["inputs"] = [i.to_dict() for i in self.inputs]
