@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Union
 from trtbench import env
 from trtbench.analysis.drift import DriftReport, analyse_parts
 from trtbench.analysis.series import Parts, directions, history_parts, read_series
-from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, open_store
+from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, open_store, resolve
 from trtbench.errors import TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.record import DRIFT, DriftData, RunRecord, Telemetry
@@ -94,7 +94,7 @@ def drift_history(model: str, db: Optional[Union[str, Path]] = None, *, device_n
     return Drift(report, parts, "run", info)
 
 
-def drift(model: ModelRef, *, batch: int = 1024, loops: int = 200, iterations: int = 10, warmup: int = 3,
+def drift(model: ModelRef, *, batch: Optional[int] = None, loops: int = 200, iterations: int = 10, warmup: int = 3,
           alloc: str = "per-run", backend: str = "auto", device: str = "cpu", precision: str = "fp32",
           threads: Optional[int] = None, telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE,
           db: Optional[Union[str, Path]] = None, threshold: float = 5.0, alpha: float = 0.01,
@@ -102,7 +102,8 @@ def drift(model: ModelRef, *, batch: int = 1024, loops: int = 200, iterations: i
     """Run the same loop `loops` times on `model` (`iterations` inferences of `batch` each) and judge
     whether it slows down, part by part. `alloc`: ``per-run`` allocates fresh buffers every loop
     (the study's framework did), ``reuse`` once, ``fragment`` adds a fragmenting cudaMalloc/cudaFree
-    pattern (CUDA). The loop is kept as a run of kind ``drift`` (stored in `db` when given)."""
+    pattern (CUDA). The loop is kept as a run of kind ``drift`` (stored in `db` when given).
+    `batch` None: the model's own (an ONNX export's fixed batch, 1024 for the study's networks, else 1)."""
     from trtbench.device.host import fingerprint
     from trtbench.measure.drift_loop import run_drift
     from trtbench.measure.sampler import Sampler, auto_source
@@ -112,11 +113,14 @@ def drift(model: ModelRef, *, batch: int = 1024, loops: int = 200, iterations: i
     _check(threshold, alpha, direction)
     if alloc == "fragment" and device != "cuda":
         raise TrtbenchError("--alloc fragment needs a CUDA GPU", hint="add --device cuda, or use --alloc per-run")
+    source = resolve(model, cache_dir)
+    batch = source.default_batch() if batch is None else batch
     if batch < 1 or loops < 1 or iterations < 1 or warmup < 0:
         raise TrtbenchError("--batch, --loops and --iterations must be at least 1, --warmup at least 0")
     store = open_store(db)
     try:
-        with open_session(model, backend, device, precision, threads, cache_dir=cache_dir) as opened:
+        with open_session(source, backend, device, precision, threads, cache_dir=cache_dir,
+                          batches=[batch]) as opened:
             log(f"{opened.model.name}: {opened.reason}; {loops} loops x {iterations} iterations at batch {batch}, "
                 f"--alloc {alloc}")
             source = auto_source(device) if telemetry else None

@@ -63,7 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "fragment: per-run plus a fragmenting cudaMalloc/cudaFree pattern (CUDA only)",
     )
     run.add_argument(
-        "--batch", type=int, default=None, help="tiles per inference (default: 1024; with --history: all)"
+        "--batch", type=int, default=None,
+        help="items per inference (default: the model's own: an ONNX export's fixed batch, 1024 for the study's "
+        "networks, else 1; with --history: all)"
     )
     run.add_argument(
         "--backend",
@@ -198,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
                                backend=None if args.backend == "auto" else args.backend, batch=args.batch,
                                metric=args.metric, **tests)
     else:
-        result = drift(args.model, batch=args.batch or 1024, loops=args.loops, iterations=args.iterations,
+        result = drift(args.model, batch=args.batch, loops=args.loops, iterations=args.iterations,
                        warmup=args.warmup, alloc=args.alloc, backend=args.backend, device=args.device,
                        precision=args.precision, threads=args.threads, telemetry=not args.no_telemetry,
                        cache_dir=args.cache_dir, db=None if args.no_db else common.db_path(args),
