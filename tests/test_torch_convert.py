@@ -857,3 +857,24 @@ def test_constant_subgraphs_fold_at_conversion_as_onnxruntime_folds_them() -> No
         want = convert(model)(torch.from_numpy(x))
         got = folded(torch.from_numpy(x))
     assert torch.allclose(want, got)
+
+
+def test_a_half_module_keeps_float_results_in_half_precision() -> None:
+    """A Cast to FLOAT inside a graph run in fp16 must not feed float32 into a half convolution."""
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Cast", ["x"], ["f"], to=TensorProto.FLOAT, name="to_float"),
+             helper.make_node("Conv", ["f", "w"], ["y"], name="conv")]
+    model = make_model(nodes, {"x": rand(1, 3, 6, 6)}, ["y"], {"w": rand(4, 3, 3, 3)}, 13)
+    module = convert(model).half()
+    x = torch.from_numpy(rand(1, 3, 6, 6)).half()
+    try:
+        torch.nn.functional.conv2d(x, torch.ones(4, 3, 3, 3, dtype=torch.float16))
+    except RuntimeError as exc:
+        pytest.skip(f"no half convolution on this CPU: {exc}")
+    with torch.inference_mode(), pytest.raises(RuntimeError):  # float32 into half weights
+        module(x)
+    module.compute_dtype = torch.float16
+    with torch.inference_mode():
+        y = module(x)
+    assert y.dtype == torch.float16 and tuple(y.shape) == (1, 4, 4, 4)

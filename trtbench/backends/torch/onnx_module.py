@@ -88,6 +88,9 @@ class OnnxModule(torch.nn.Module):
         self.output_names = list(output_names)
         self.opset = opset
         self._steps = steps  # per node: its input names, output names, values no later node reads
+        # fp16 runs: float results of any other width (a Cast to FLOAT, say) come back to this type,
+        # as TensorRT and onnxruntime's fp16 conversion keep the whole graph in half precision
+        self.compute_dtype: Optional[torch.dtype] = None
         self._buffer_of: Dict[str, str] = {}  # ONNX initializer name -> buffer name
         self._plain: Dict[str, Any] = {}
         for i, (name, array) in enumerate(constants.items()):
@@ -106,8 +109,11 @@ class OnnxModule(torch.nn.Module):
         env: Dict[str, Any] = dict(self._plain)
         env.update((name, self._buffers[key]) for name, key in self._buffer_of.items())
         env.update(zip(self.input_names, inputs))
+        cast = self.compute_dtype
         for node, (ins, outs, done) in zip(self.nodes, self._steps):
             result = node(*[env[name] if name else None for name in ins])
+            if cast is not None:
+                result = _to_compute(result, cast)
             if isinstance(result, tuple):
                 env.update((name, value) for name, value in zip(outs, result) if name)
             else:
@@ -116,6 +122,14 @@ class OnnxModule(torch.nn.Module):
                 del env[name]
         results = tuple(env[name] for name in self.output_names)
         return results[0] if len(results) == 1 else results
+
+
+def _to_compute(result: Any, dtype: Any) -> Any:
+    if isinstance(result, tuple):
+        return tuple(_to_compute(r, dtype) for r in result)
+    if isinstance(result, torch.Tensor) and result.is_floating_point() and result.dtype != dtype:
+        return result.to(dtype)
+    return result
 
 
 def convert(model: Any, fold_constants: bool = False) -> OnnxModule:

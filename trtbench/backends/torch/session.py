@@ -111,6 +111,8 @@ class TorchSession:
         self.dtype = torch.float16 if self.precision == "fp16" else torch.float32
         module = _build_module(model).eval()
         self.module = module.to(device=self.device, dtype=self.dtype)
+        if hasattr(self.module, "compute_dtype") and self.precision == "fp16":
+            self.module.compute_dtype = self.dtype  # a converted graph stays in half precision throughout
         if options.channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)
         if model.kind == "checkpoint" or model.spec:  # the study's network: one input of tiles
