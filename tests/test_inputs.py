@@ -103,6 +103,8 @@ def test_a_two_input_model_profiles_with_random_and_with_given_data(cli, tmp_pat
     assert result.returncode == 0, result.stderr
     run = json.loads((tmp_path / "run.json").read_text())
     assert [i["name"] for i in run["model"]["inputs"]] == ["image", "count"] and run["model"]["item"] == "image"
+    if backend != "onnxruntime":
+        return  # the user's data reaches both backends through the same arrays (batch_arrays)
     np.save(tmp_path / "counts.npy", np.array([7], dtype=np.int64))  # one item, repeated to the batch
     assert cli("profile", model, "--batch", "3", *fast, "--input", "count=counts.npy").returncode == 0
     wrong = cli("profile", model, "--batch", "3", *fast, "--input", "boxes=counts.npy")
