@@ -51,6 +51,9 @@ def test_every_input_is_read_with_its_type_and_layout(tmp_path: Path) -> None:
     assert item_kind([ModelInput("x", ["b", 3, 224, 224])]) == "image"
     assert item_kind([ModelInput("v", ["b", 128])]) == "sample"
     assert ModelInput("x", [1, 3, 224, 224]).to_dict()["layout"] == "NCHW"
+    # a detector exported for any image size is still an image model
+    assert item_kind([ModelInput("x", ["n", 3, "h", "w"])]) == "image"
+    assert ModelInput("x", ["n", "h", "w", 3]).layout == "NHWC"
 
 
 def test_random_data_has_the_input_s_type_and_a_plausible_range() -> None:
@@ -111,3 +114,22 @@ def test_a_two_input_model_profiles_with_random_and_with_given_data(cli, tmp_pat
     lines = [l for l in wrong.stderr.splitlines() if l.strip()]
     assert wrong.returncode == 2 and lines[-1].startswith("trtbench: error:")
     assert "no input called 'boxes'" in lines[-1] and "image, count" in lines[-1]
+
+
+@pytest.mark.skipif(not has_module("onnxruntime"), reason="needs onnxruntime")
+def test_an_open_image_size_asks_for_data_naming_the_user_s_file(cli, tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("GlobalAveragePool", ["r"], ["y"])]
+    graph = helper.make_graph(nodes, "any-size", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3, 1, 1])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "anysize.onnx"))
+    result = cli("profile", "anysize.onnx", "--no-db", "--iterations", "2", "--loops", "1")
+    line = [l for l in result.stderr.splitlines() if l.strip()][-1]
+    assert result.returncode == 2 and line.startswith("trtbench: error: anysize.onnx: input 'x'")
+    assert "--input x=file.npy" in line and ".trtbench" not in line
+    np.save(tmp_path / "one.npy", np.zeros((3, 32, 48), np.float32))
+    ok = cli("profile", "anysize.onnx", "--no-db", "--iterations", "2", "--loops", "1", "--input", "x=one.npy")
+    assert ok.returncode == 0, ok.stderr
+    assert "images/s" in ok.stdout

@@ -878,3 +878,60 @@ def test_a_half_module_keeps_float_results_in_half_precision() -> None:
     with torch.inference_mode():
         y = module(x)
     assert y.dtype == torch.float16 and tuple(y.shape) == (1, 4, 4, 4)
+
+
+def _u8(*shape: int) -> np.ndarray:
+    return RNG.integers(0, 256, shape).astype(np.uint8)
+
+
+def _i8(*shape: int) -> np.ndarray:
+    # |w| < 64: onnxruntime's x86 u8×s8 kernels add products in pairs into int16 and saturate there
+    # for larger weights (its documented reduce-range caveat); the ONNX operators do not saturate
+    return RNG.integers(-63, 64, shape).astype(np.int8)
+
+
+INT8_CASES = [
+    pytest.param([helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"])], {"x": rand(2, 3, 5)},
+                 ["q", "s", "z"], {}, 0, id="DynamicQuantizeLinear"),
+    pytest.param([helper.make_node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], pads=[1, 1, 1, 1])],
+                 {"x": _u8(1, 8, 6, 6)}, ["y"], {"w": _i8(4, 8, 3, 3), "xz": np.array(128, np.uint8),
+                                                 "wz": np.array(0, np.int8)}, 0, id="ConvInteger"),
+    pytest.param([helper.make_node("MatMulInteger", ["a", "b", "az"], ["y"])], {"a": _u8(3, 16)}, ["y"],
+                 {"b": _i8(16, 5), "az": np.array(7, np.uint8)}, 0, id="MatMulInteger"),
+    pytest.param([helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"],
+                                   pads=[1, 1, 1, 1], strides=[2, 2])],
+                 {"x": _u8(1, 8, 7, 7)}, ["y"],
+                 {"xs": np.array(0.02, np.float32), "xz": np.array(120, np.uint8), "w": _i8(4, 8, 3, 3),
+                  "ws": np.array([0.01, 0.02, 0.015, 0.03], np.float32), "wz": np.zeros(4, np.int8),
+                  "ys": np.array(0.5, np.float32), "yz": np.array(100, np.uint8),
+                  "b": RNG.integers(-500, 500, 4).astype(np.int32)}, 1, id="QLinearConv-per-channel"),
+    pytest.param([helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"])],
+                 {"a": _u8(3, 16)}, ["y"],
+                 {"as": np.array(0.05, np.float32), "az": np.array(128, np.uint8), "b": _i8(16, 5),
+                  "bs": np.array(0.02, np.float32), "bz": np.array(0, np.int8),
+                  "ys": np.array(0.3, np.float32), "yz": np.array(90, np.uint8)}, 1, id="QLinearMatMul"),
+]
+
+
+@pytest.mark.parametrize("nodes, feeds, outputs, inits, steps", INT8_CASES)
+def test_integer_and_qlinear_ops_match_onnxruntime(nodes, feeds, outputs, inits, steps) -> None:
+    """Integer ops exactly; quantized-linear ops to within `steps` quantization steps (rounding at
+    a step boundary may differ between float emulation and integer kernels). Checked against the
+    operator's own arithmetic too, for an int32 sum beyond int16."""
+    model = make_model(nodes, feeds, outputs, inits, 13)
+    got, want = torch_run(convert(model), feeds), ort_run(model, feeds)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        if np.issubdtype(w.dtype, np.floating):
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+        else:
+            assert int(np.abs(g.astype(np.int64) - w.astype(np.int64)).max(initial=0)) <= steps
+
+
+def test_integer_matmul_keeps_every_int32_sum() -> None:
+    a = RNG.integers(0, 256, (3, 64)).astype(np.uint8)
+    b = RNG.integers(-128, 128, (64, 5)).astype(np.int8)
+    model = make_model([helper.make_node("MatMulInteger", ["a", "b", "az"], ["y"])], {"a": a}, ["y"],
+                       {"b": b, "az": np.array(7, np.uint8)}, 13)
+    want = (a.astype(np.int64) - 7) @ b.astype(np.int64)
+    np.testing.assert_array_equal(torch_run(convert(model), {"a": a})[0], want)

@@ -43,9 +43,10 @@ class ModelInput:
 
     @property
     def layout(self) -> Optional[str]:
-        """NCHW or NHWC for an image input (channels of 1, 3 or 4 first or last), else None."""
+        """NCHW or NHWC for an image input (channels of 1, 3 or 4 first or last; height and width
+        may be left open, as in detectors exported for any image size), else None."""
         dims = self.item_dims
-        if len(dims) != 3 or not all(isinstance(d, int) for d in dims):
+        if len(dims) != 3:
             return None
         first, last = dims[0] in CHANNELS, dims[2] in CHANNELS
         if first and (not last or dims[1] not in CHANNELS):

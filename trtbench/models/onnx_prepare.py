@@ -265,7 +265,8 @@ def _largest_difference(reference: Dict[str, Any], same: Dict[str, Any], batch: 
     for name, want in reference.items():
         got = same[name]
         if want.dtype.kind in "fc":
-            scale = max(float(np.max(np.abs(want))) if want.size else 0.0, 1e-12)
+            # relative to the output's size, and absolute below 1e-6 (an all-zero output, say)
+            scale = max(float(np.max(np.abs(want))) if want.size else 0.0, 1e-6)
             worst = max(worst, float(np.max(np.abs(got.astype("float64") - want))) / scale if want.size else 0.0)
         elif not np.array_equal(got, want):
             worst = max(worst, 1.0)

@@ -40,7 +40,7 @@ class OrtSession:
         self.providers = self._providers()
         self.session = self._session(profile_prefix=None)
         self.inputs = read_model_inputs(self.path)
-        check_feedable(self.inputs, self.path, given=list(options.data))
+        check_feedable(self.inputs, model.path, given=list(options.data))  # the user's file, not a copy
         self.batch = 0
         self._binding: Any = None
         self._buffers: List[Any] = []

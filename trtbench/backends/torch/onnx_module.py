@@ -18,11 +18,12 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 import torch
 
-from trtbench.backends.torch import onnx_kernels, onnx_nn_kernels, onnx_shape_kernels
+from trtbench.backends.torch import onnx_int8_kernels, onnx_kernels, onnx_nn_kernels, onnx_shape_kernels
 from trtbench.backends.torch.onnx_kernels import Kernel
 from trtbench.errors import TrtbenchError
 
-KERNELS: Dict[str, Kernel] = {**onnx_kernels.KERNELS, **onnx_shape_kernels.KERNELS, **onnx_nn_kernels.KERNELS}
+KERNELS: Dict[str, Kernel] = {**onnx_kernels.KERNELS, **onnx_shape_kernels.KERNELS, **onnx_nn_kernels.KERNELS,
+                              **onnx_int8_kernels.KERNELS}
 DEFAULT_DOMAINS = ("", "ai.onnx")
 UNSUPPORTED_HINT = "use --backend onnxruntime for this model"
 

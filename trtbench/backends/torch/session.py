@@ -120,7 +120,7 @@ class TorchSession:
             self.inputs = [ModelInput("tiles", ["batch", *spec_input])]
         else:
             self.inputs = read_model_inputs(onnx_file(model))
-            check_feedable(self.inputs, onnx_file(model), given=list(options.data))
+            check_feedable(self.inputs, model.path, given=list(options.data))  # the user's file, not a copy
         self.batch = 0
         self._input: Any = None
         self._output: Any = None
