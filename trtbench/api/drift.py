@@ -113,13 +113,13 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, loops: int = 200, ite
     _check(threshold, alpha, direction)
     if alloc == "fragment" and device != "cuda":
         raise TrtbenchError("--alloc fragment needs a CUDA GPU", hint="add --device cuda, or use --alloc per-run")
-    source = resolve(model, cache_dir)
-    batch = source.default_batch() if batch is None else batch
+    resolved = resolve(model, cache_dir)
+    batch = resolved.default_batch() if batch is None else batch
     if batch < 1 or loops < 1 or iterations < 1 or warmup < 0:
         raise TrtbenchError("--batch, --loops and --iterations must be at least 1, --warmup at least 0")
     store = open_store(db)
     try:
-        with open_session(source, backend, device, precision, threads, cache_dir=cache_dir,
+        with open_session(resolved, backend, device, precision, threads, cache_dir=cache_dir,
                           batches=[batch]) as opened:
             log(f"{opened.model.name}: {opened.reason}; {loops} loops x {iterations} iterations at batch {batch}, "
                 f"--alloc {alloc}")
