@@ -26,10 +26,11 @@ class AblationRow:
     category: str
     profiled_share: float  # of the per-layer sum, as the profiler measured (0..1)
     spread_share: float  # with the overhead spread as an equal cost per node
-    ablation_share: float  # (end-to-end - end-to-end without the category) / end-to-end
+    ablation_share: float  # (whole_ms - ablated_ms) / whole_ms
     ablated_ms: float  # end-to-end ms per batch with the category replaced
     replaced: int  # nodes replaced
     kept: List[str] = field(default_factory=list)  # nodes of the category that could not be replaced
+    whole_ms: float = 0.0  # the whole model, timed just before (the drop is relative to it)
 
 
 @dataclass
@@ -99,6 +100,13 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
     profiled, spread = category_shares(run, False), category_shares(run, True)
     rows: List[AblationRow] = []
     notes: List[str] = []
+
+    def timed(path: Path) -> float:
+        with open_session(path, run.backend, run.device, run.precision, threads, cache_dir=cache_dir,
+                          batches=[size]) as opened:
+            return measure(opened.session, opened.model, size, iterations=iterations, loops=loops, warmup=warmup,
+                           profile=False, telemetry=None).end_to_end_ms
+
     for category in categories:
         if profiled.get(category, 0.0) < min_share:
             continue
@@ -109,11 +117,9 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
         path = folder / f"{stem}-no-{category}.onnx"
         onnx.save(cut.model, str(path))
         log(f"timing {source.name} at batch {size:,} without its {category} nodes ({len(cut.replaced)} replaced)")
-        with open_session(path, run.backend, run.device, run.precision, threads, cache_dir=cache_dir,
-                          batches=[size]) as opened:
-            timed = measure(opened.session, opened.model, size, iterations=iterations, loops=loops, warmup=warmup,
-                            profile=False, telemetry=None)
-        drop = (run.end_to_end_ms - timed.end_to_end_ms) / run.end_to_end_ms
-        rows.append(AblationRow(category, profiled.get(category, 0.0), spread.get(category, 0.0), drop,
-                                timed.end_to_end_ms, len(cut.replaced), cut.kept))
+        # the whole model again just before, then without the category: a machine that drifts
+        # over the minutes this takes moves both the same way
+        whole, without = timed(baseline), timed(path)
+        rows.append(AblationRow(category, profiled.get(category, 0.0), spread.get(category, 0.0),
+                                (whole - without) / whole, without, len(cut.replaced), cut.kept, whole))
     return Ablation(source.name, run.backend, run.device, size, run.end_to_end_ms, run.overhead, rows, run, notes)

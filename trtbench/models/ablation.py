@@ -10,7 +10,8 @@ profiler overhead enters it. The replacement keeps the graph runnable and its sh
   ``Reshape`` (free);
 - a node whose output fits inside that input (a pool) becomes a ``Slice`` of it;
 - any other node's output becomes one element of its data input, broadcast to the output's shape
-  (``Slice`` → [``Reshape`` when the ranks differ] → ``Expand``; ``Tile`` before opset 8): it
+  (``Slice`` → [``Reshape`` when the ranks differ] → ``Expand``; before opset 8, which has no
+  Expand, an ``Add`` of zeros of one item's output shape): it
   still depends on the input, so nothing downstream is folded away at load time, and it writes
   its output once, as the node did. Few nodes, because eager runtimes pay per node.
 
@@ -99,7 +100,7 @@ def ablate(model: Any, category: str, batch: int, shapes: Optional[Dict[str, Tup
             copy.graph.initializer.append(numpy_helper.from_array(_int64(list(out_shape)), f"{stem}_shape"))
             nodes.append(helper.make_node("Reshape", [data, f"{stem}_shape"], [out], name=stem))
         else:
-            nodes.extend(_fill(copy, stem, data, out, list(in_shape), list(out_shape), opset))
+            nodes.extend(_fill(copy, stem, data, out, list(in_shape), list(out_shape), opset, in_type))
         result.replaced.append(label)
     del copy.graph.node[:]
     copy.graph.node.extend(nodes)
@@ -120,22 +121,33 @@ def _slice(model: Any, stem: str, data: str, out: str, ends: List[int], opset: i
 
 
 def _fill(model: Any, stem: str, data: str, out: str, in_shape: List[int], out_shape: List[int],
-          opset: int) -> List[Any]:
+          opset: int, elem_type: int = 1) -> List[Any]:
     """As few nodes as give `out` of `out_shape` from `data` (a per-node cost counts on eager
     runtimes): a Slice where the output fits inside the input, else one element of it broadcast."""
     from onnx import helper, numpy_helper
 
     if len(in_shape) == len(out_shape) and all(o <= i for o, i in zip(out_shape, in_shape)):
         return [_slice(model, stem, data, out, out_shape, opset)]
+    # one element of the input (one per item before opset 8), broadcast to the output's shape
+    keep_batch = opset < 8 and bool(in_shape) and bool(out_shape) and in_shape[0] == out_shape[0]
+    lead = [in_shape[0]] if keep_batch else [1]
     cell = f"{stem}_one"
-    nodes = [_slice(model, f"{stem}_slice", data, cell, [1] * len(in_shape), opset)]
+    nodes = [_slice(model, f"{stem}_slice", data, cell, lead + [1] * (len(in_shape) - 1), opset)]
     if len(in_shape) != len(out_shape):
-        model.graph.initializer.append(numpy_helper.from_array(_int64([1] * len(out_shape)), f"{stem}_rank"))
+        model.graph.initializer.append(numpy_helper.from_array(_int64(lead + [1] * (len(out_shape) - 1)),
+                                                               f"{stem}_rank"))
         nodes.append(helper.make_node("Reshape", [cell, f"{stem}_rank"], [f"{stem}_cell"], name=f"{stem}_reshape"))
         cell = f"{stem}_cell"
-    model.graph.initializer.append(numpy_helper.from_array(_int64(out_shape), f"{stem}_repeats"))
-    # Expand broadcasts the one element; opset 7 has Tile only (repeats = the shape, from ones)
-    nodes.append(helper.make_node("Expand" if opset >= 8 else "Tile", [cell, f"{stem}_repeats"], [out], name=stem))
+    if opset >= 8:
+        model.graph.initializer.append(numpy_helper.from_array(_int64(out_shape), f"{stem}_shape"))
+        nodes.append(helper.make_node("Expand", [cell, f"{stem}_shape"], [out], name=stem))
+    else:  # no Expand yet (and Tile is slow): add zeros of one item's output shape, broadcast
+        import numpy as np
+
+        dtype = {10: "float16", 11: "float64"}.get(elem_type, "float32")
+        zeros = np.zeros([1 if keep_batch else out_shape[0], *out_shape[1:]], dtype=dtype)
+        model.graph.initializer.append(numpy_helper.from_array(zeros, f"{stem}_zeros"))
+        nodes.append(helper.make_node("Add", [cell, f"{stem}_zeros"], [out], name=stem))
     return nodes
 
 
