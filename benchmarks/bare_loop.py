@@ -2,7 +2,8 @@
 
 Builds the same torch module trtbench's torch backend builds for a spec (``build_model`` with
 ``DEFAULT_SEED``, then ``with_softmax``, in eval mode), with the same device, dtype, cuDNN and TF32
-settings and the same input (``torch.rand`` seeded with 0), warms it up the way trtbench does by
+settings and an input of the same shape and range (uniform [0, 1); trtbench draws its own with
+numpy, the values do not change a float network's time), warms it up the way trtbench does by
 default (at least ``--warmup`` inferences and ``--warmup-ms`` of inference), then times
 ``--loops`` x ``--iterations`` inferences under ``torch.inference_mode``: CUDA events around each
 iteration on a GPU (read after one synchronisation), ``perf_counter`` on the CPU. Prints one JSON

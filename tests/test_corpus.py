@@ -71,10 +71,15 @@ def test_each_model_runs_at_its_own_batch_on_both_backends(runs, name: str) -> N
 def test_torch_and_onnxruntime_runs_pair_layer_by_layer(runs, name: str) -> None:
     from trtbench.analysis.compare import compare
 
-    result = compare(runs[name]["torch"], runs[name]["onnxruntime"])
+    torch_run, ort_run = runs[name]["torch"], runs[name]["onnxruntime"]
+    result = compare(torch_run, ort_run)
     a_paired, b_paired = result.paired_share()
-    # onnxruntime's own layout reorders have no torch counterpart; the rest pairs by node name
-    assert a_paired is not None and a_paired >= 0.8 and b_paired >= 0.75, (a_paired, b_paired)
+    assert a_paired is not None and a_paired >= 0.8, (a_paired, b_paired)
+    # what onnxruntime runs that torch does not is only the layout reorders it inserts itself
+    # (their share of the time varies with the machine's load, so it is not asserted)
+    types = {layer.name: layer.type for layer in ort_run.layers}
+    one_sided = {types[n] for pair in result.layers if not pair.a_names for n in pair.b_names}
+    assert one_sided <= {"ReorderInput", "ReorderOutput", "MemcpyToHost", "MemcpyFromHost"}, one_sided
 
 
 @pytest.mark.parametrize("name", FILES)

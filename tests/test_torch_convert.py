@@ -935,3 +935,22 @@ def test_integer_matmul_keeps_every_int32_sum() -> None:
                        {"b": b, "az": np.array(7, np.uint8)}, 13)
     want = (a.astype(np.int64) - 7) @ b.astype(np.int64)
     np.testing.assert_array_equal(torch_run(convert(model), {"a": a})[0], want)
+
+
+def test_a_shape_a_folded_node_computes_is_read_on_the_host_once() -> None:
+    """Reshape's target made by Concat(init, init): after folding it is a host value, so no
+    device-to-host copy per inference (and a CUDA graph can capture the node)."""
+    nodes = [helper.make_node("Concat", ["a", "b"], ["shape"], axis=0, name="target"),
+             helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")]
+    model = make_model(nodes, {"x": rand(2, 3, 4)}, ["y"], {"a": i64(2), "b": i64(12)}, 13)
+    folded = convert(model, fold_constants=True)
+    assert [(n.onnx_name, n.host) for n in folded.nodes] == [("rs", {1: [2, 12]})]
+    assert tuple(run_model(folded, rand(2, 3, 4)).shape) == (2, 12)
+
+
+def test_host_reads_name_the_nodes_a_cuda_graph_could_not_capture() -> None:
+    if not (MODELS / "ultraface_rfb320.onnx").is_file():
+        pytest.skip("public models not found")
+    ultraface = convert(onnx.load(str(MODELS / "ultraface_rfb320.onnx")), fold_constants=True)
+    assert ultraface.host_reads() and all(name.startswith("Reshape_") for name in ultraface.host_reads())
+    assert convert(onnx.load(str(MODELS / "mnist_cntk_zoo.onnx")), fold_constants=True).host_reads() == []

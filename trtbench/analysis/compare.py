@@ -8,7 +8,8 @@ software: where the runs carry their graph's FLOPs and bytes (any ONNX model), e
 roofline time on each device (the larger of FLOPs / peak and bytes / bandwidth); otherwise FLOP/s
 for conv and fc, bandwidth for the memory-bound categories.
 
-Times are per tile (ms per batch / batch), so runs at different batch sizes compare fairly.
+Times are per item of the batch (ms per batch / batch: a tile, an image, a sample), so runs at
+different batch sizes compare fairly.
 """
 
 from __future__ import annotations

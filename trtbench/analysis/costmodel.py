@@ -331,7 +331,8 @@ def network_of(record: RunRecord, model: str = "general") -> Optional[Network]:
         return spec
     cost = record.model.get("cost")
     if model == "general" and isinstance(cost, Mapping) and cost.get("by_category"):
-        return GraphWorkload(record.model_name, cost)
+        digest = str(record.model.get("sha256") or "")[:8]  # two files called model.onnx are two networks
+        return GraphWorkload(f"{record.model_name}@{digest}" if digest else record.model_name, cost)
     return None
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, resolve
+from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, prepare_source, resolve, user_data
 from trtbench.errors import TrtbenchError
 from trtbench.filenames import safe_name
+from trtbench.models.ablation import ABLATABLE
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.record import RunRecord
 from trtbench.results.shares import spread_overhead
@@ -64,9 +65,9 @@ def category_shares(run: RunRecord, spread: bool) -> Dict[str, float]:
 
 
 def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", device: Optional[str] = None, *,
-           categories: Sequence[str] = ("conv", "pool", "fc", "elementwise", "reformat"), min_share: float = 0.01,
+           categories: Sequence[str] = ABLATABLE, min_share: float = 0.01,
            iterations: int = 20, loops: int = 3, warmup: Optional[int] = None, threads: Optional[int] = None,
-           cache_dir: Path = DEFAULT_CACHE, log: Log = no_log) -> Ablation:
+           inputs: Optional[Mapping[str, Any]] = None, cache_dir: Path = DEFAULT_CACHE, log: Log = no_log) -> Ablation:
     """Profile `model` at `batch` (its own by default), then time it with each category replaced.
 
     The baseline and the ablated copies run the same ONNX graph (the model's, or its export), so
@@ -85,6 +86,8 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
         raise TrtbenchError("an engine plan cannot be ablated: its layers are fixed at build time",
                             hint="ablate the ONNX model it was built from")
     size = batch or source.default_batch()
+    data = user_data(source, inputs)
+    prepare_source(source, backend, [size], cache_dir, data)  # a fixed batch made dynamic when asked for another
     graph = onnx.load(str(onnx_file(source)))
     del graph.metadata_props[:]  # the baseline runs the same graph as the ablated copies (torch: converted, not rebuilt)
     folder = Path(cache_dir) / "ablation"
@@ -92,18 +95,18 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
     stem = f"{safe_name(source.name)}-{source.sha256[:12]}-b{size}"
     baseline = folder / f"{stem}.onnx"
     onnx.save(graph, str(baseline))
+    shapes = output_shapes(graph, size, data)  # before the minutes of profiling: a graph it cannot run fails now
     run = profile(baseline, size, backend, device, iterations=iterations, loops=loops, warmup=warmup,
-                  threads=threads, telemetry=False, cache_dir=cache_dir, log=log)[0]
+                  threads=threads, telemetry=False, inputs=data, cache_dir=cache_dir, log=log)[0]
     if not run.layers:
         raise TrtbenchError(f"backend {run.backend} gave no per-layer times to check")
-    shapes = output_shapes(graph, size)
     profiled, spread = category_shares(run, False), category_shares(run, True)
     rows: List[AblationRow] = []
     notes: List[str] = []
 
     def timed(path: Path) -> float:
         with open_session(path, run.backend, run.device, run.precision, threads, cache_dir=cache_dir,
-                          batches=[size]) as opened:
+                          batches=[size], inputs=data) as opened:
             return measure(opened.session, opened.model, size, iterations=iterations, loops=loops, warmup=warmup,
                            profile=False, telemetry=None).end_to_end_ms
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from trtbench import env
 from trtbench.analysis.drift import DriftReport, analyse_parts
@@ -94,7 +94,8 @@ def drift_history(model: str, db: Optional[Union[str, Path]] = None, *, device_n
     return Drift(report, parts, "run", info)
 
 
-def drift(model: ModelRef, *, batch: Optional[int] = None, loops: int = 200, iterations: int = 10, warmup: int = 3,
+def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapping[str, Any]] = None,
+          loops: int = 200, iterations: int = 10, warmup: int = 3,
           alloc: str = "per-run", backend: str = "auto", device: str = "cpu", precision: str = "fp32",
           threads: Optional[int] = None, telemetry: bool = True, cache_dir: Path = DEFAULT_CACHE,
           db: Optional[Union[str, Path]] = None, threshold: float = 5.0, alpha: float = 0.01,
@@ -120,7 +121,7 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, loops: int = 200, ite
     store = open_store(db)
     try:
         with open_session(resolved, backend, device, precision, threads, cache_dir=cache_dir,
-                          batches=[batch]) as opened:
+                          batches=[batch], inputs=inputs) as opened:
             log(f"{opened.model.name}: {opened.reason}; {loops} loops x {iterations} iterations at batch {batch}, "
                 f"--alloc {alloc}")
             source = auto_source(device) if telemetry else None

@@ -146,7 +146,7 @@ def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmo
         raise TrtbenchError(f"--batch must be at least 1, got {batch}")
     if isinstance(spec, (str, Path)) and str(spec).lower().endswith(".onnx"):
         net: Any = graph_workload(Path(spec))
-        model = "general"
+        model = "general"  # the study's equations describe the study's networks only
     else:
         net = resolve_spec(str(spec)) if isinstance(spec, (str, Path)) else spec
     if fits is None:
@@ -155,6 +155,11 @@ def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmo
         fit_sets = load_fits(fits)
     else:
         fit_sets = list(fits)
+    if isinstance(net, costmodel.GraphWorkload):
+        fit_sets = [f for f in fit_sets if f.model == "general"]
+        if not fit_sets:
+            raise TrtbenchError("an ONNX model is predicted with the general model, and the fits hold none",
+                                hint="fit one with: trtbench fit --model general --save FILE")
     measured: Any = None
     if measured_as:
         measured = get_target(measured_as)

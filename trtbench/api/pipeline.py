@@ -91,16 +91,18 @@ def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] =
     source = resolve(model, cache_dir)
     chosen, reason = choose(backend, source, device)
     where = device or default_device(chosen.name)
-    notes = prepare_source(source, chosen.name, batches, cache_dir)
+    data = user_data(source, inputs)
+    notes = prepare_source(source, chosen.name, batches, cache_dir, data)
     counted = add_cost(source)
     if counted:
         notes.append(counted)
     options = LoadOptions(device=where, precision=precision, threads=threads, cuda_graph=cuda_graph,
-                          channels_last=channels_last, data=user_data(source, inputs))
+                          channels_last=channels_last, data=data)
     return Opened(source, chosen, chosen.load(source, options), reason, where, notes)
 
 
-def prepare_source(source: ModelSource, backend: str, batches: Sequence[int], cache_dir: Path) -> List[str]:
+def prepare_source(source: ModelSource, backend: str, batches: Sequence[int], cache_dir: Path,
+                   data: Optional[Mapping[str, Any]] = None) -> List[str]:
     """Make a foreign ONNX model ready for onnxruntime and torch (`trtbench.models.onnx_prepare`);
     the notes say what changed. trtbench's own exports and the engine routes are left as they are."""
     if source.kind != "onnx" or source.spec or backend in ENGINE_BACKENDS:
@@ -109,7 +111,7 @@ def prepare_source(source: ModelSource, backend: str, batches: Sequence[int], ca
 
     fixed = source.fixed_batch
     dynamic = fixed is not None and any(b != fixed for b in batches)
-    prepared = prepare(source.path, source.sha256, Path(cache_dir), dynamic_batch=dynamic)
+    prepared = prepare(source.path, source.sha256, Path(cache_dir), dynamic_batch=dynamic, data=dict(data or {}))
     if not prepared.changed:
         return []
     source.metadata["prepared"] = prepared.to_dict()

@@ -73,6 +73,13 @@ def parse_batches(text: str, flag: str = "--batch") -> List[int]:
     return batches
 
 
+def add_inputs(parser: Any) -> None:
+    """--input NAME=FILE.npy (repeatable): the user's data for a model input."""
+    parser.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
+                        help="feed this array to input NAME instead of random data (one item or a batch; "
+                        "repeat for several inputs)")
+
+
 def parse_inputs(items: List[str], flag: str = "--input") -> Dict[str, str]:
     """``["NAME=file.npy", ...]`` → ``{NAME: "file.npy"}``; TrtbenchError for anything else."""
     out: Dict[str, str] = {}

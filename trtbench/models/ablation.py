@@ -41,14 +41,16 @@ class Ablated:
     kept: List[str] = field(default_factory=list)  # nodes of the category left as they were, with why
 
 
-def output_shapes(model: Any, batch: int) -> Dict[str, Tuple[Tuple[int, ...], int]]:
-    """Every tensor's (shape, element type) at `batch`, from one onnxruntime run on random input."""
+def output_shapes(model: Any, batch: int, data: Optional[Dict[str, Any]] = None
+                  ) -> Dict[str, Tuple[Tuple[int, ...], int]]:
+    """Every tensor's (shape, element type) at `batch`, from one onnxruntime run on the data the
+    model is measured with (`data`: the user's arrays for some inputs; random elsewhere)."""
     from trtbench.models.graph_shapes import inferred_infos, runtime_shapes, with_batch
 
-    fixed, used = with_batch(model, batch)
+    fixed, used = with_batch(model, batch) if not data else (model, batch)
     infos = inferred_infos(fixed)
     names = [o for node in fixed.graph.node for o in node.output if o]
-    found, why = runtime_shapes(fixed, names, used)
+    found, why = runtime_shapes(fixed, names, used, data)
     if why:
         raise TrtbenchError(f"cannot ablate: {why}", hint="ablation needs onnxruntime to learn the graph's shapes")
     out = {name: (info.shape, info.elem_type) for name, info in infos.items() if info.shape is not None}

@@ -158,9 +158,10 @@ def constants(model: onnx.ModelProto) -> Tuple[Set[str], Set[int]]:
     return names, folded
 
 
-def runtime_shapes(model: onnx.ModelProto, names: Iterable[str], batch: int
-                   ) -> Tuple[Dict[str, TensorInfo], Optional[str]]:
-    """Shapes of `names` from one onnxruntime run on random input: (infos, why not or None).
+def runtime_shapes(model: onnx.ModelProto, names: Iterable[str], batch: int,
+                   data: Optional[Dict[str, Any]] = None) -> Tuple[Dict[str, TensorInfo], Optional[str]]:
+    """Shapes of `names` from one onnxruntime run on the data trtbench measures with (random
+    arrays of each input's type, `data` where the user gave arrays): (infos, why not or None).
 
     `model` must have its batch fixed (`with_batch`). External weights that were not loaded are
     replaced by zeros of their declared shape.
@@ -183,14 +184,12 @@ def runtime_shapes(model: onnx.ModelProto, names: Iterable[str], batch: int
     present = {o.name for o in copy.graph.output}
     wanted = [n for n in dict.fromkeys(names) if n in produced]
     copy.graph.output.extend(onnx.ValueInfoProto(name=n) for n in wanted if n not in present)
-    rng = np.random.default_rng(0)
-    feeds: Dict[str, Any] = {}
-    for value in graph_inputs(copy):
-        info = _info(value)
-        dtype = _numpy_type(info.elem_type)
-        shape = info.shape or ()
-        feeds[value.name] = (rng.standard_normal(shape).astype(dtype) if np.issubdtype(dtype, np.floating)
-                             else np.zeros(shape, dtype=dtype))
+    from trtbench.models.inputs import batch_arrays, graph_inputs as model_inputs
+
+    try:
+        feeds = batch_arrays(model_inputs(copy), batch, data)
+    except (TrtbenchError, ValueError, TypeError) as exc:  # an input whose size nothing fixes
+        return {}, f"no data for the graph's inputs at batch {batch} ({exc})"
     try:
         options = ort.SessionOptions()
         options.log_severity_level = 3

@@ -120,7 +120,7 @@ def item_kind(inputs: Sequence[ModelInput]) -> str:
 
 def fixed_batch(inputs: Sequence[ModelInput]) -> Optional[int]:
     """The batch the export fixed (every input's first dimension), or None when it is dynamic."""
-    batches = {i.fixed_batch for i in inputs}
+    batches = {i.fixed_batch for i in inputs if i.dims}  # a scalar input has no batch axis
     return batches.pop() if len(batches) == 1 else None
 
 
@@ -144,7 +144,7 @@ def random_array(spec: ModelInput, batch: int, seed: int = 0) -> Any:
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    shape = (batch, *[int(d) for d in spec.item_dims])
+    shape = (batch, *[int(d) for d in spec.item_dims]) if spec.dims else ()  # a scalar has no batch axis
     dtype = spec.dtype
     if dtype in ("float32", "float16", "float64", "bfloat16"):
         return rng.random(shape, dtype=np.float32).astype("float32" if dtype == "bfloat16" else dtype)
@@ -165,12 +165,16 @@ def fit_to_batch(array: Any, spec: ModelInput, batch: int, source: str) -> Any:
     data = np.asarray(array)
     if data.dtype.name != spec.dtype and spec.dtype in ELEMENT_TYPES.values():
         data = data.astype(spec.dtype)
+    if not spec.dims:  # a scalar input (a threshold, say): as given
+        return data.reshape(())
 
     def matches(shape: Sequence[int]) -> bool:
         return len(shape) == len(item) and all(w is None or w == s for w, s in zip(item, shape))
 
     if matches(data.shape):
         data = data[None]
+    elif data.ndim and data.shape[0] == 0 and matches(data.shape[1:]):
+        raise TrtbenchError(f"{source} holds no item (its first dimension is 0)", hint="save at least one item")
     elif not matches(data.shape[1:]):
         raise TrtbenchError(f"{source} has shape {list(data.shape)}; input '{spec.name}' takes "
                             f"[batch, {', '.join(str(d) for d in spec.item_dims)}]",

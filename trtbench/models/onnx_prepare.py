@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.filenames import safe_name
-from trtbench.models.inputs import batch_arrays, fixed_batch, graph_inputs, load_graph
+from trtbench.models.inputs import batch_arrays, check_feedable, fixed_batch, graph_inputs, load_graph
 
 PREPARE_VERSION = 1
 META_KEY = "trtbench.prepared"
@@ -210,9 +210,9 @@ def _numeric_outputs(session: Any) -> List[str]:
     return [o.name for o in session.get_outputs() if str(o.type).startswith("tensor(") and "string" not in o.type]
 
 
-def _run(model: Any, batch: int) -> Dict[str, Any]:
+def _run(model: Any, batch: int, data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     session = _ort_session(model)
-    feed = batch_arrays(graph_inputs(model), batch)
+    feed = batch_arrays(graph_inputs(model), batch, data)
     names = _numeric_outputs(session)
     return dict(zip(names, session.run(names, feed)))
 
@@ -228,26 +228,35 @@ def _pinning_node(error: Exception) -> str:
     return f"the graph pins the batch: {text.strip().splitlines()[0][:200] if text.strip() else error.__class__.__name__}"
 
 
-def check_dynamic(original: Any, rewritten: Any, batch: int, source: Path, others: Sequence[int] = ()) -> float:
+def check_dynamic(original: Any, rewritten: Any, batch: int, source: Path, others: Sequence[int] = (),
+                  data: Optional[Dict[str, Any]] = None) -> float:
     """The largest relative difference of the rewritten model's outputs from the original's at
     `batch`; `BatchPinned` when the rewrite does not run at ``batch + 1`` and each of `others`,
-    or its outputs do not follow the batch there."""
-    reference = _run(original, batch)
+    or its outputs do not follow the batch there. `data`: the user's arrays for some inputs."""
+    check_feedable(graph_inputs(original), source, given=list(data or {}))
     try:
-        same = _run(rewritten, batch)
+        reference = _run(original, batch, data)
+    except TrtbenchError:
+        raise
+    except Exception as exc:  # onnxruntime's errors share no base class
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
+        raise TrtbenchError(f"{source} does not run at its own batch {batch} on onnxruntime: {first}") from None
+    try:
+        same = _run(rewritten, batch, data)
     except Exception as exc:  # onnxruntime's errors share no base class
         raise TrtbenchError(f"{source}: the copy with a dynamic batch does not run at batch {batch} "
                             f"({_pinning_node(exc)})", hint=f"run it at --batch {batch}") from None
     for other in dict.fromkeys([batch + 1, *others]):
         if other != batch:
-            _probe(rewritten, batch, other, reference, source)
+            _probe(rewritten, batch, other, reference, source, data)
     return _largest_difference(reference, same, batch, source)
 
 
-def _probe(rewritten: Any, batch: int, other: int, reference: Dict[str, Any], source: Path) -> None:
+def _probe(rewritten: Any, batch: int, other: int, reference: Dict[str, Any], source: Path,
+           data: Optional[Dict[str, Any]] = None) -> None:
     hint = f"run it at --batch {batch}, or re-export it with a dynamic batch axis"
     try:
-        probe = _run(rewritten, other)
+        probe = _run(rewritten, other, data)
     except Exception as exc:  # onnxruntime's errors share no base class
         raise BatchPinned(f"{source} is exported with a fixed batch of {batch}, and {_pinning_node(exc)}",
                           hint=hint) from None
@@ -299,10 +308,11 @@ def _cached(path: Path, sha256: str) -> Optional[Prepared]:
     return None
 
 
-def prepare(path: Path, sha256: str, cache_dir: Path, dynamic_batch: bool = False) -> Prepared:
+def prepare(path: Path, sha256: str, cache_dir: Path, dynamic_batch: bool = False,
+            data: Optional[Dict[str, Any]] = None) -> Prepared:
     """The file to run for the ONNX model at `path`: itself when nothing needs changing, else a
     checked copy in `cache_dir` (see the module docstring). `dynamic_batch`: a batch other than
-    the export's fixed one will be asked for."""
+    the export's fixed one will be asked for; `data`: the user's arrays for some inputs."""
     import onnx
 
     tag = "dyn" if dynamic_batch else "run"
@@ -324,7 +334,7 @@ def prepare(path: Path, sha256: str, cache_dir: Path, dynamic_batch: bool = Fals
         original = onnx.ModelProto()
         original.CopyFrom(model)
         rewrites = make_batch_dynamic(model, fixed)
-        result.max_rel_diff = _check_or_skip(original, model, fixed, path, changes)
+        result.max_rel_diff = _check_or_skip(original, model, fixed, path, changes, data=data)
         result.dynamic_from = fixed
         changes.append(f"made the batch dynamic (exported fixed at {fixed})"
                        + (f": {'; '.join(rewrites)}" if rewrites else ""))
@@ -343,13 +353,13 @@ def prepare(path: Path, sha256: str, cache_dir: Path, dynamic_batch: bool = Fals
 
 
 def _check_or_skip(original: Any, model: Any, batch: int, path: Path, changes: List[str],
-                   others: Sequence[int] = ()) -> Optional[float]:
+                   others: Sequence[int] = (), data: Optional[Dict[str, Any]] = None) -> Optional[float]:
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") is None:
         changes.append("the dynamic-batch copy is unchecked (onnxruntime is not installed)")
         return None
-    return check_dynamic(original, model, batch, path, others)
+    return check_dynamic(original, model, batch, path, others, data)
 
 
 def _set_meta(model: Any, key: str, value: str) -> None:

@@ -123,8 +123,9 @@ def check_overhead(record: RunRecord) -> Optional[Check]:
     else:
         message = (f"the per-layer sum is {-overhead:.0%} below the unprofiled end-to-end time (time outside "
                    f"the profiled layers: launch gaps, framework work): the shares are of the profiled time")
-    fix = (f"trust the timing pass for totals; check the shares with: trtbench ablate {record.model_name} "
-           f"--batch {record.batch} --backend {record.backend}, or profile a larger batch")
+    model = record.model.get("source") or record.model.get("path") or record.model_name  # what resolves again
+    fix = (f"trust the timing pass for totals; check the shares with: trtbench ablate {model} "
+           f"--batch {record.batch} --backend {record.backend} --device {record.device}, or profile a larger batch")
     return Check(PROFILER_OVERHEAD, WARN, message, fix)
 
 

@@ -21,7 +21,6 @@ from trtbench.errors import TrtbenchError
 from trtbench.models.inputs import batch_arrays, check_feedable, fixed_batch, read_model_inputs
 from trtbench.models.source import ModelSource, onnx_file
 
-DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
 
 
 class OrtSession:
@@ -42,6 +41,7 @@ class OrtSession:
         self.inputs = read_model_inputs(self.path)
         check_feedable(self.inputs, model.path, given=list(options.data))  # the user's file, not a copy
         self.batch = 0
+        self._outputs: Dict[int, List[Any]] = {}  # batch -> each output's (name, shape, dtype)
         self._binding: Any = None
         self._buffers: List[Any] = []
 
@@ -96,30 +96,45 @@ class OrtSession:
         device = "cuda" if self.device == "cuda" else "cpu"
         ort = self._ort
         binding = self.session.io_binding()
-        for name, data in batch_arrays(self.inputs, batch, self.options.data).items():
-            value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(data), device, 0)
-            binding.bind_ortvalue_input(name, value)
-            self._buffers.extend([data, value])
-        # one run with outputs onnxruntime allocates gives their real shapes; the same buffers are
-        # then bound for every timed run (a declared output shape may not follow the batch)
-        outputs = [out.name for out in self.session.get_outputs()]
-        for name in outputs:
-            binding.bind_output(name, device)
-        self._binding, self.batch = binding, batch
         try:
-            self._run_once()
+            for name, data in batch_arrays(self.inputs, batch, self.options.data).items():
+                value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(data), device, 0)
+                binding.bind_ortvalue_input(name, value)
+                self._buffers.extend([data, value])
+            outputs = self._outputs.get(batch)
+            if outputs is None:  # once per batch: run with outputs onnxruntime allocates, for their shapes
+                outputs = self._output_shapes(binding, batch, device)
+            for name, shape, dtype in outputs:
+                if shape is None:  # not a tensor: onnxruntime allocates it every run
+                    binding.bind_output(name, device)
+                    continue
+                value = ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, device, 0)
+                binding.bind_ortvalue_output(name, value)
+                self._buffers.append(value)
         except TrtbenchError:
             self._binding, self._buffers = None, []
             raise
-        values = binding.get_outputs()
+        except Exception as exc:  # onnxruntime's allocation errors (out of memory) share no base class
+            self._binding, self._buffers = None, []
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
+            raise TrtbenchError(f"{self.path}: buffers for batch {batch} could not be allocated: {first}",
+                                hint="choose a smaller --batch") from None
+        self._binding, self.batch = binding, batch
+
+    def _output_shapes(self, binding: Any, batch: int, device: str) -> List[Any]:
+        """Each output's (name, shape, numpy dtype) at `batch`, from one run (a declared output
+        shape may not follow the batch); a batch the graph refuses fails here, before any timing."""
+        names = [out.name for out in self.session.get_outputs()]
+        for name in names:
+            binding.bind_output(name, device)
+        self._binding, self.batch = binding, batch
+        self._run_once()
+        found = []
+        for name, value in zip(names, binding.get_outputs()):
+            found.append((name, value.shape(), value.numpy().dtype) if value.is_tensor() else (name, None, None))
         binding.clear_binding_outputs()
-        for name, value in zip(outputs, values):
-            if value.is_tensor():
-                binding.bind_ortvalue_output(name, value)
-                self._buffers.append(value)
-            else:
-                binding.bind_output(name, device)
-        self._binding = binding
+        self._outputs[batch] = found
+        return found
 
     def _run_once(self) -> None:
         try:
@@ -152,8 +167,8 @@ class OrtSession:
             profiled = self._session(profile_prefix=os.path.join(folder, "profile"), optimized=optimized)
             timed, self.session = self.session, profiled
             try:
-                self.set_batch(self.batch)  # its one run is the warm-up, dropped by parse_trace
-                for _ in range(iterations):
+                self.set_batch(self.batch)
+                for _ in range(iterations + 1):  # the first run is the warm-up, dropped by parse_trace
                     self._run_once()
                 trace = profiled.end_profiling()
             finally:

@@ -21,6 +21,7 @@ import torch
 from trtbench.backends.torch import onnx_int8_kernels, onnx_kernels, onnx_nn_kernels, onnx_shape_kernels
 from trtbench.backends.torch.onnx_kernels import Kernel
 from trtbench.errors import TrtbenchError
+from trtbench.models.graph_shapes import RANDOM_OPS
 
 KERNELS: Dict[str, Kernel] = {**onnx_kernels.KERNELS, **onnx_shape_kernels.KERNELS, **onnx_nn_kernels.KERNELS,
                               **onnx_int8_kernels.KERNELS}
@@ -103,6 +104,18 @@ class OnnxModule(torch.nn.Module):
                 self.register_buffer(f"initializer_{i}", tensor)
         self.eval()
 
+    def host_reads(self) -> List[str]:
+        """Nodes that read a tensor's values on the host at every run (a Reshape whose target a
+        Shape node computes, say): each is a device-to-host copy on a GPU, and no CUDA graph can
+        capture it."""
+        out: List[str] = []
+        for node, (ins, _, _) in zip(self.nodes, self._steps):
+            op_type, host = str(getattr(node, "op_type")), getattr(node, "host")
+            wanted = [i for i in KERNELS[op_type].host if i < len(ins) and ins[i]]
+            if any(i not in host for i in wanted):
+                out.append(str(getattr(node, "onnx_name")))
+        return out
+
     def forward(self, *inputs: torch.Tensor) -> Any:
         if len(inputs) != len(self.input_names):
             raise TypeError(f"the graph takes {len(self.input_names)} inputs {self.input_names}, "
@@ -169,11 +182,13 @@ def convert(model: Any, fold_constants: bool = False) -> OnnxModule:
                               tensors))
     kept = (_fold_constants(nodes, [graph.node[i] for i in order], constants) if fold_constants
             else list(range(len(nodes))))
+    for position in kept:  # parameter inputs a folded node now provides are host values too
+        proto, node = graph.node[order[position]], nodes[position]
+        for i in KERNELS[proto.op_type].host:
+            if i < len(proto.input) and i not in node.host and proto.input[i] in constants:
+                node.host[i] = np.asarray(constants[proto.input[i]]).tolist()
     steps = _steps([graph.node[order[i]] for i in kept], output_names)
     return OnnxModule([nodes[i] for i in kept], steps, constants, input_names, output_names, opset)
-
-
-RANDOM_OPS = ("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli")
 
 
 def _fold_constants(nodes: List[OnnxNode], protos: List[Any], constants: Dict[str, Any]) -> List[int]:

@@ -110,6 +110,11 @@ class TorchSession:
             torch.backends.cudnn.allow_tf32 = tf32
         self.dtype = torch.float16 if self.precision == "fp16" else torch.float32
         module = _build_module(model).eval()
+        reads = module.host_reads() if options.cuda_graph and hasattr(module, "host_reads") else []
+        if reads:
+            raise TrtbenchError(f"--cuda-graph: this graph computes shapes while it runs (node '{reads[0]}'"
+                                f"{f' and {len(reads) - 1} more' if len(reads) > 1 else ''} reads a tensor on the host), "
+                                "which a CUDA graph cannot capture", hint="drop --cuda-graph")
         self.module = module.to(device=self.device, dtype=self.dtype)
         if hasattr(self.module, "compute_dtype") and self.precision == "fp16":
             self.module.compute_dtype = self.dtype  # a converted graph stays in half precision throughout
@@ -122,6 +127,7 @@ class TorchSession:
             self.inputs = read_model_inputs(onnx_file(model))
             check_feedable(self.inputs, model.path, given=list(options.data))  # the user's file, not a copy
         self.batch = 0
+        self._checked: set = set()  # batches a first inference has run at
         self._input: Any = None
         self._output: Any = None
         self._graph: Any = None
@@ -163,20 +169,31 @@ class TorchSession:
                         x = x.contiguous(memory_format=torch.channels_last)
                 tensors.append(x)
             self._input = tuple(tensors)
-            with torch.inference_mode():
-                self._output = self.module(*self._input)  # a first run: a batch the graph refuses fails here
-            if self.options.cuda_graph:
-                self._capture()
+            if batch not in self._checked:  # once per batch: a batch the graph refuses fails here, not timed
+                with torch.inference_mode():
+                    self.module(*self._input)
+                self._checked.add(batch)
         except out_of_memory as exc:
-            self._input = self._graph = None
+            self._release()
             raise TrtbenchError(f"batch {batch} does not fit in GPU memory ({str(exc).splitlines()[0][:120]})",
                                 hint="choose a smaller --batch") from None
-        except RuntimeError as exc:  # a shape the converted graph cannot take at this batch
-            self._input = self._graph = None
+        except (RuntimeError, ValueError, IndexError, TypeError) as exc:  # a shape the graph cannot take
+            self._release()
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
             raise TrtbenchError(f"the model cannot run batch {batch} on torch: {first}",
                                 hint="choose another --batch") from None
+        if self.options.cuda_graph:
+            try:
+                self._capture()
+            except (RuntimeError, ValueError) as exc:
+                self._release()
+                first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else exc.__class__.__name__
+                raise TrtbenchError(f"the model cannot be captured in a CUDA graph at batch {batch}: {first}",
+                                    hint="drop --cuda-graph") from None
         self.batch = batch
+
+    def _release(self) -> None:
+        self._input = self._output = self._graph = None
 
     def _capture(self) -> None:
         torch = self.torch

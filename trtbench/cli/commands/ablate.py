@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=None,
                         help="batch size (default: the model's own: its fixed batch, 1024 for the study's networks, else 1)")
     common.add_runtime(parser)
+    common.add_inputs(parser)
     parser.add_argument("--iterations", type=int, default=20, help="inferences per timed loop (default: 20)")
     parser.add_argument("--loops", type=int, default=3, help="timed loops; the median loop counts (default: 3)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up inferences (default: at least 3 and 0.5 s)")
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     common.at_least(args.batch, 1, "--batch")
     result = ablate(args.model, args.batch, args.backend, args.device, iterations=args.iterations, loops=args.loops,
                     warmup=args.warmup, threads=args.threads, min_share=args.min_share / 100.0,
+                    inputs=common.parse_inputs(args.input),
                     cache_dir=args.cache_dir, log=lambda line: console.info(f"trtbench: {line}"))
     if args.json:
         jsonio.write_json(result.to_dict(), args.json)

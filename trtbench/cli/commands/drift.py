@@ -62,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per-run: fresh buffers every loop (default); reuse: allocate once; "
         "fragment: per-run plus a fragmenting cudaMalloc/cudaFree pattern (CUDA only)",
     )
+    common.add_inputs(run)
     run.add_argument(
         "--batch", type=int, default=None,
         help="items per inference (default: the model's own: an ONNX export's fixed batch, 1024 for the study's "
@@ -200,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
                                backend=None if args.backend == "auto" else args.backend, batch=args.batch,
                                metric=args.metric, **tests)
     else:
-        result = drift(args.model, batch=args.batch, loops=args.loops, iterations=args.iterations,
+        result = drift(args.model, batch=args.batch, inputs=common.parse_inputs(args.input), loops=args.loops, iterations=args.iterations,
                        warmup=args.warmup, alloc=args.alloc, backend=args.backend, device=args.device,
                        precision=args.precision, threads=args.threads, telemetry=not args.no_telemetry,
                        cache_dir=args.cache_dir, db=None if args.no_db else common.db_path(args),

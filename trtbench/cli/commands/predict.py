@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json == "-":
             return 0
     tiles = not str(args.spec).lower().endswith(".onnx")  # the study's networks take 28x28 tiles
-    rates = ["ms/tile", "images/s", "tiles/ms"] if tiles else ["ms/image", "images/s"]
+    item = "tile" if tiles else _item(Path(args.spec))
+    rates = ["ms/tile", "images/s", "tiles/ms"] if tiles else [f"ms/{item}", f"{item}s/s"]
     t = console.table(f"{p.spec} at batch {args.batch} on {args.target} ({p.model} model)",
                       [*rates, "ms/batch", "measured on", "roofline scale"], right=[*rates, "ms/batch", "roofline scale"])
     t.add_row(f"{p.ms_per_tile:.4g}", console.fmt(1000.0 * p.tiles_per_ms),
@@ -61,3 +62,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.info(p.note)
     return 0
+
+
+def _item(path: Path) -> str:
+    """What one item of an ONNX model's batch is (image, tile, sample)."""
+    from trtbench.models.inputs import item_kind, read_model_inputs
+
+    return item_kind(read_model_inputs(path))

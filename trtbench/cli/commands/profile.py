@@ -19,9 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", default=None,
                         help="batch size, or several separated by commas (default: the model's own: the batch "
                         "an ONNX export fixed, 1024 for the study's networks, else 1)")
-    parser.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
-                        help="feed this array to input NAME instead of random data (one item or a batch; "
-                        "repeat for several inputs)")
+    common.add_inputs(parser)
     common.add_runtime(parser)
     parser.add_argument("--iterations", type=int, default=20, help="inferences per timed loop (default: 20)")
     parser.add_argument("--loops", type=int, default=3, help="timed loops; the median loop counts (default: 3)")
