@@ -80,6 +80,9 @@ def _robust_outlier(value: float, rest: np.ndarray) -> Optional[float]:
     return (value - median) / (MAD_TO_SIGMA * mad)
 
 
+LONG_WARMUP = 1000  # warm-up inferences after which a slow first iteration is no cold start
+
+
 def check_first_iteration(record: RunRecord) -> Optional[Check]:
     if not record.iteration_ms or len(record.iteration_ms[0]) < 2:
         return None
@@ -89,6 +92,11 @@ def check_first_iteration(record: RunRecord) -> Optional[Check]:
     median = float(np.median(rest))
     if sigmas is None or sigmas <= OUTLIER_SIGMAS or first <= 1.05 * median:
         return Check(FIRST_ITERATION, OK, "the first timed iteration is in line with the rest")
+    if record.warmup >= LONG_WARMUP:  # thousands of warm-up inferences: not a cold start but a one-off
+        return Check(FIRST_ITERATION, WARN,
+                     f"the first timed iteration took {first:.3g} ms, {first / median:.2f}x the median "
+                     f"({median:.3g} ms), after {record.warmup} warm-up inferences: a one-off (the OS, "
+                     "another process), not a cold start", "the median ignores one; use --loops 5 to be sure")
     fix = (f"raise --warmup above {record.warmup}" if record.warmup
            else "give a warm-up, e.g. --warmup 10")
     return Check(FIRST_ITERATION, WARN,
