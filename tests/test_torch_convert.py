@@ -152,30 +152,19 @@ def run_model(module: OnnxModule, x: np.ndarray) -> Any:
 # ---- real public models ------------------------------------------------------------------------
 
 def cut_ml_ops(model: Any) -> Any:
-    """Drop ai.onnx.ml nodes and everything downstream of them; the numeric tensors they read become
-    the graph outputs (a test stand-in for the product's own cut)."""
-    graph = model.graph
-    dropped: set = set()
-    consumed: List[str] = []
-    for node in graph.node:
-        if node.domain == "ai.onnx.ml" or any(i in dropped for i in node.input):
-            dropped.update(node.output)
-            consumed += [i for i in node.input if i and i not in dropped]
-    kept = [n for n in graph.node if not set(n.output) & dropped]
-    types = {v.name: v for v in list(graph.value_info) + list(graph.output) + list(graph.input)}
-    string_values = {n.output[0] for n in kept if n.op_type == "Constant"
-                     and n.attribute[0].t.data_type == TensorProto.STRING}
-    outputs = []
-    for name in dict.fromkeys(consumed):
-        if name not in string_values:
-            outputs.append(types.get(name) or helper.make_value_info(name, onnx.TypeProto()))
+    """The model with its ai.onnx.ml post-processing cut, by the product's own cut."""
+    from trtbench.models.onnx_prepare import cut_postprocessing
+
     cut = onnx.ModelProto()
     cut.CopyFrom(model)
-    del cut.graph.node[:]
-    cut.graph.node.extend(kept)
-    del cut.graph.output[:]
-    cut.graph.output.extend(outputs)
+    cut_postprocessing(cut)
     return cut
+
+
+def corpus_model(name: str) -> Any:
+    """A public model of the corpus, post-processing cut where it has some."""
+    model = onnx.load(str(MODELS / name))
+    return cut_ml_ops(model) if any(n.domain == "ai.onnx.ml" for n in model.graph.node) else model
 
 
 def corpus_input(model: Any) -> Dict[str, np.ndarray]:
@@ -194,9 +183,7 @@ def corpus_input(model: Any) -> Dict[str, np.ndarray]:
 def test_public_model_matches_onnxruntime(name: str, tmp_path: Path) -> None:
     if not MODEL_FILES:
         pytest.skip(f"no public models at {MODELS}")
-    model = onnx.load(str(MODELS / name))
-    if any(n.domain == "ai.onnx.ml" for n in model.graph.node):
-        model = cut_ml_ops(model)
+    model = corpus_model(name)
     feeds = corpus_input(model)
     module = check(model, feeds)
     assert [n.onnx_name for n in module.nodes] == onnx_node_names(model.graph)
@@ -445,9 +432,7 @@ def test_half_public_model_runs_on_cpu() -> None:
 def test_public_model_on_cuda_fp32_and_fp16(name: str, exact_cuda: None) -> None:
     if not MODEL_FILES:
         pytest.skip(f"no public models at {MODELS}")
-    model = onnx.load(str(MODELS / name))
-    if any(n.domain == "ai.onnx.ml" for n in model.graph.node):
-        model = cut_ml_ops(model)
+    model = corpus_model(name)
     feeds = corpus_input(model)
     want = ort_run(model, feeds)
     module = convert(model).cuda()

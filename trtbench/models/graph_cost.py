@@ -37,6 +37,7 @@ from trtbench.models.graph_shapes import (
     TensorInfo,
     constants,
     inferred_infos,
+    node_names,
     runtime_shapes,
     with_batch,
 )
@@ -187,27 +188,12 @@ def _costs(model: onnx.ModelProto, batch: Optional[int]) -> Tuple[List[NodeCost]
         for name, info in found.items():
             infos[name] = TensorInfo(info.shape, info.elem_type or infos.get(name, info).elem_type)
         why, shapes = (f" ({reason})" if reason else ""), ("onnx+onnxruntime" if found else "onnx")
-    names = _node_names(graph.node)
+    names = node_names(graph.node)
     costs = [
         _node_cost(names[i], node, batch, infos, weights, i in folded, why)
         for i, node in enumerate(graph.node)
     ]
     return costs, batch, shapes
-
-
-def _node_names(nodes: Any) -> List[str]:
-    """node.name, or ``<OpType>_<index>`` (a ``_`` added while taken), as onnx_prepare names them."""
-    taken = {n.name for n in nodes if n.name}
-    names = []
-    for index, node in enumerate(nodes):
-        name = node.name
-        if not name:
-            name = f"{node.op_type}_{index}"
-            while name in taken:
-                name += "_"
-            taken.add(name)
-        names.append(name)
-    return names
 
 
 def _node_cost(name: str, node: Any, batch: int, infos: Dict[str, TensorInfo], weights: Any,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from trtbench.errors import TrtbenchError
+from trtbench.models.inputs import ELEMENT_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx
@@ -22,10 +23,8 @@ BITS: Dict[int, int] = {
     14: 64, 15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4, 24: 8, 25: 2, 26: 2,
     27: 6, 28: 6,
 }  # 8 (STRING) has no fixed size: counted as 0 bytes
-NUMPY_TYPES: Dict[str, int] = {
-    "float32": 1, "uint8": 2, "int8": 3, "uint16": 4, "int16": 5, "int32": 6, "int64": 7, "bool": 9,
-    "float16": 10, "float64": 11, "uint32": 12, "uint64": 13, "complex64": 14, "complex128": 15,
-}  # numpy dtype names by TensorProto.DataType (a table: onnx's helpers for it need onnx >= 1.13)
+# numpy dtype names by TensorProto.DataType: the inverse of the one table (bfloat16: numpy has none)
+NUMPY_TYPES: Dict[str, int] = {name: code for code, name in ELEMENT_TYPES.items() if name != "bfloat16"}
 INDEX_TYPES = (6, 7, 8, 9)  # INT32, INT64, STRING, BOOL: shape and index data, not parameters
 RANDOM_OPS = ("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
               "Multinomial", "Bernoulli")
@@ -45,6 +44,22 @@ def graph_inputs(model: onnx.ModelProto) -> List[Any]:
     """The real inputs (older IRs also list every initializer as an input)."""
     inits = {t.name for t in model.graph.initializer}
     return [i for i in model.graph.input if i.name not in inits]
+
+
+def node_names(nodes: Any) -> List[str]:
+    """Each node's name, or ``<OpType>_<index>`` for an unnamed one (a ``_`` added while taken):
+    how trtbench names nodes everywhere (the prepared copy, costs, ablations)."""
+    taken = {n.name for n in nodes if n.name}
+    names = []
+    for index, node in enumerate(nodes):
+        name = node.name
+        if not name:
+            name = f"{node.op_type}_{index}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        names.append(name)
+    return names
 
 
 def with_batch(model: onnx.ModelProto, batch: Optional[int]) -> Tuple[onnx.ModelProto, int]:
@@ -184,7 +199,8 @@ def runtime_shapes(model: onnx.ModelProto, names: Iterable[str], batch: int,
     present = {o.name for o in copy.graph.output}
     wanted = [n for n in dict.fromkeys(names) if n in produced]
     copy.graph.output.extend(onnx.ValueInfoProto(name=n) for n in wanted if n not in present)
-    from trtbench.models.inputs import batch_arrays, graph_inputs as model_inputs
+    from trtbench.models.inputs import batch_arrays
+    from trtbench.models.inputs import graph_inputs as model_inputs
 
     try:
         feeds = batch_arrays(model_inputs(copy), batch, data)

@@ -18,7 +18,8 @@ from trtbench.errors import TrtbenchError
 
 # ONNX TensorProto element types → numpy dtype names (the ones a CNN input can have)
 ELEMENT_TYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-                 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16"}
+                 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64",
+                 15: "complex128", 16: "bfloat16"}
 TILE, IMAGE, SAMPLE = "tile", "image", "sample"
 ITEMS = (TILE, IMAGE, SAMPLE)
 TILE_SHAPE = [1, 28, 28]
@@ -90,6 +91,19 @@ def load_graph(onnx_path: Path, weights: bool = False) -> Any:
     except Exception as exc:  # onnx raises DecodeError, ValueError, OSError... for bad files
         raise TrtbenchError(f"{onnx_path} is not a readable ONNX model ({exc.__class__.__name__})",
                             hint="check the file, or re-export it") from None
+
+
+def metadata_json(model: Any, key: str) -> Any:
+    """The JSON value trtbench stored under `key` in a model's metadata, or None (absent, not JSON)."""
+    import json
+
+    for prop in model.metadata_props:
+        if prop.key == key:
+            try:
+                return json.loads(prop.value)
+            except ValueError:
+                return None
+    return None
 
 
 def read_model_inputs(onnx_path: Path) -> List[ModelInput]:

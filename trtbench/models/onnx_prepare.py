@@ -26,7 +26,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.filenames import safe_name
-from trtbench.models.inputs import batch_arrays, check_feedable, fixed_batch, graph_inputs, load_graph
+from trtbench.models.inputs import (batch_arrays, check_feedable, fixed_batch, graph_inputs, load_graph,
+                                    metadata_json)
 
 PREPARE_VERSION = 1
 META_KEY = "trtbench.prepared"
@@ -62,17 +63,13 @@ class Prepared:
 
 def name_nodes(model: Any) -> int:
     """Give every unnamed node ``<OpType>_<index>``; return how many were named."""
-    taken = {n.name for n in model.graph.node if n.name}
+    from trtbench.models.graph_shapes import node_names
+
     count = 0
-    for index, node in enumerate(model.graph.node):
-        if node.name:
-            continue
-        name = f"{node.op_type}_{index}"
-        while name in taken:
-            name += "_"
-        node.name = name
-        taken.add(name)
-        count += 1
+    for node, name in zip(model.graph.node, node_names(model.graph.node)):
+        if not node.name:
+            node.name = name
+            count += 1
     return count
 
 
@@ -296,15 +293,10 @@ def _cached(path: Path, sha256: str) -> Optional[Prepared]:
         model = onnx.load(str(path), load_external_data=False)
     except Exception:
         return None
-    for prop in model.metadata_props:
-        if prop.key == META_KEY:
-            try:
-                meta = json.loads(prop.value)
-            except ValueError:
-                return None
-            if meta.get("version") == PREPARE_VERSION and meta.get("sha256") == sha256:
-                return Prepared(path, Path(meta.get("original", path)), list(meta.get("changes") or []),
-                                meta.get("dynamic_from"), meta.get("max_rel_diff"))
+    meta = metadata_json(model, META_KEY)
+    if isinstance(meta, dict) and meta.get("version") == PREPARE_VERSION and meta.get("sha256") == sha256:
+        return Prepared(path, Path(meta.get("original", path)), list(meta.get("changes") or []),
+                        meta.get("dynamic_from"), meta.get("max_rel_diff"))
     return None
 
 

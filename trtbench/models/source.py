@@ -16,13 +16,13 @@ network from the spec or checkpoint (`spec_of`).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.errors import TrtbenchError
-from trtbench.models.inputs import IMAGE, TILE, ModelInput, fixed_batch, graph_inputs, item_kind, load_graph
+from trtbench.models.inputs import (IMAGE, TILE, ModelInput, fixed_batch, graph_inputs, item_kind, load_graph,
+                                    metadata_json)
 
 SPEC_METADATA_KEY = "trtbench.spec"
 PLAN_SUFFIXES = (".plan", ".engine", ".trt")
@@ -116,14 +116,8 @@ def _spec_of_graph(model: Any, path: Path) -> Optional[Dict[str, Any]]:
     if not model.graph.node:
         raise TrtbenchError(f"{path} is not a readable ONNX model (it has no graph nodes)",
                             hint="re-export it, e.g. with 'trtbench export'")
-    for prop in model.metadata_props:
-        if prop.key == SPEC_METADATA_KEY:
-            try:
-                spec = json.loads(prop.value)
-            except ValueError:
-                return None
-            return spec if isinstance(spec, dict) else None
-    return None
+    spec = metadata_json(model, SPEC_METADATA_KEY)
+    return spec if isinstance(spec, dict) else None
 
 
 def _onnx_source(path: Path, source: str, name: Optional[str] = None) -> ModelSource:

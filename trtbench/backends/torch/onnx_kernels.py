@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 import torch
 import torch.nn.functional as F
 
+from trtbench.models.inputs import ELEMENT_TYPES
+
 
 class Kernel(NamedTuple):
     """How one op runs: the function, which inputs it reads on the host, its buffers, its limits."""
@@ -79,8 +81,7 @@ def torch_pads(pairs: Sequence[Tuple[int, int]]) -> List[int]:
     return flat
 
 
-_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-           9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16"}
+_DTYPES = ELEMENT_TYPES  # the one table of ONNX element types (torch names them as numpy does)
 
 
 def torch_dtype(onnx_type: int) -> torch.dtype:

@@ -123,13 +123,17 @@ def _torch_can_pad(pads: List[Tuple[int, int]], kernel: Sequence[int]) -> bool:
     return all(p == q and 2 * p <= k for (p, q), k in zip(pads, kernel))
 
 
+def _pool_geometry(n: Any, x: torch.Tensor) -> Tuple[List[int], int, List[int], List[int], List[Tuple[int, int]], bool]:
+    """A pooling node's kernel, rank, strides, dilations, (begin, end) pads and ceil mode."""
+    kernel = list(n.attrs["kernel_shape"])
+    strides, dilations = _geometry(n.attrs, len(kernel))
+    pads = _pads(n.attrs, x.shape[2:], kernel, strides, dilations)
+    return kernel, len(kernel), strides, dilations, pads, bool(n.attrs.get("ceil_mode", 0))
+
+
 @op("MaxPool", check=lambda a, outs: "MaxPool (Indices output)" if len(outs) > 1 and outs[1] else None)
 def _max_pool(n: Any, x: torch.Tensor) -> torch.Tensor:
-    kernel = list(n.attrs["kernel_shape"])
-    nd = len(kernel)
-    strides, dilations = _geometry(n.attrs, nd)
-    pads = _pads(n.attrs, x.shape[2:], kernel, strides, dilations)
-    ceil = bool(n.attrs.get("ceil_mode", 0))
+    kernel, nd, strides, dilations, pads, ceil = _pool_geometry(n, x)
     if _torch_can_pad(pads, kernel):
         return _MAXPOOL[nd](x, kernel, strides, [p for p, _ in pads], dilations, ceil)
     low = -math.inf if x.is_floating_point() else torch.iinfo(x.dtype).min
@@ -139,11 +143,7 @@ def _max_pool(n: Any, x: torch.Tensor) -> torch.Tensor:
 
 @op("AveragePool")
 def _average_pool(n: Any, x: torch.Tensor) -> torch.Tensor:
-    kernel = list(n.attrs["kernel_shape"])
-    nd = len(kernel)
-    strides, dilations = _geometry(n.attrs, nd)
-    pads = _pads(n.attrs, x.shape[2:], kernel, strides, dilations)
-    ceil = bool(n.attrs.get("ceil_mode", 0))
+    kernel, nd, strides, dilations, pads, ceil = _pool_geometry(n, x)
     include = bool(n.attrs.get("count_include_pad", 0))
     if _torch_can_pad(pads, kernel) and all(d == 1 for d in dilations):
         return _AVGPOOL[nd](x, kernel, strides, [p for p, _ in pads], ceil, include)
