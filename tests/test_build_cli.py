@@ -34,14 +34,50 @@ def test_emit_script_for_tx1_and_agx_orin(cli, tmp_path):
     assert json.loads(res.stdout)["tensorrt"] == "8.2.1"
     script = (tmp_path / "tx1.sh").read_text()
     build = next(line for line in script.splitlines() if "--saveEngine" in line)
-    assert "--workspace=1024" in build and "--fp16" in build and "--explicitBatch" in build
+    assert "--workspace=1024" in build and "--fp16" in build and "--explicitBatch" not in build
     assert "bash tx1.sh" in script
     res = cli("build", "m.onnx", "--target", "agx-orin-64", "--emit-script", "orin.sh", "--batch-range", "1:256:1024")
     assert res.returncode == 0, res.stderr
     build = next(line for line in (tmp_path / "orin.sh").read_text().splitlines() if "--saveEngine" in line)
-    assert "--memPoolSize=workspace:2048M" in build and "--explicitBatch" not in build
+    assert "--memPoolSize=workspace:2048 " in build and "--explicitBatch" not in build
     assert "--maxShapes=tiles:1024x1x28x28" in build
     assert subprocess.run(["bash", "-n", str(tmp_path / "orin.sh")]).returncode == 0
+
+
+def _image_model(path: Path, batch) -> Path:
+    """A 3x224x224 classifier input named as torchvision exports name it ("input.1")."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [batch, 3, 224, 224])
+    y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [batch, 3, 1, 1])
+    node = helper.make_node("GlobalAveragePool", ["input.1"], ["out"], name="gap")
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("target, trt", [("tx1", "8.2.1"), ("agx-orin-64", "10.16.2"), ("thor", "11.4.1")])
+def test_emit_script_shapes_come_from_the_model(cli, tmp_path, target, trt):
+    """A static 3x224x224 model gets no shape flags (trtexec refuses them); a dynamic-batch one
+    gets them with its own input name and dims, for the profile batches as well."""
+    _image_model(tmp_path / "static.onnx", 1)
+    res = cli("build", "static.onnx", "--target", target, "--emit-script", "s.sh", "--trt-version", trt, "--json", "-")
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "s.sh").read_text()
+    assert "Shapes=" not in text and "--shapes=" not in text
+    assert "--batch 1 " in text  # the import line: the model's own batch
+    _image_model(tmp_path / "dyn.onnx", "batch")
+    res = cli("build", "dyn.onnx", "--target", target, "--emit-script", "d.sh", "--batch-range", "1:8:32",
+              "--trt-version", trt, "--profile-batch", "4", "--profile-batch", "8")
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "d.sh").read_text()
+    for flag in ("--minShapes=input.1:1x3x224x224", "--optShapes=input.1:8x3x224x224",
+                 "--maxShapes=input.1:32x3x224x224", "--shapes=input.1:4x3x224x224", "--shapes=input.1:8x3x224x224"):
+        assert flag in text
+    assert "1x28x28" not in text
+    assert subprocess.run(["bash", "-n", str(tmp_path / "d.sh")]).returncode == 0
 
 
 def test_emit_script_for_another_tensorrt_and_bad_options(cli, tmp_path):
@@ -53,7 +89,7 @@ def test_emit_script_for_another_tensorrt_and_bad_options(cli, tmp_path):
     bad = cli("build", "m.onnx", "--target", "gtx960", "--precision", "fp16", "--emit-script", "x.sh")
     assert bad.returncode == 2 and "no fast fp16" in bad.stderr and not (tmp_path / "x.sh").exists()
     make_onnx(tmp_path / "fixed.onnx", batch=64)
-    bad = cli("build", "fixed.onnx", "--target", "tx1", "--emit-script", "y.sh")
+    bad = cli("build", "fixed.onnx", "--target", "tx1", "--emit-script", "y.sh", "--batch-range", "1:1024:4096")
     assert bad.returncode == 2 and "fixed batch of 64" in bad.stderr
     bad = cli("build", "missing.onnx", "--target", "tx1", "--emit-script", "z.sh")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1

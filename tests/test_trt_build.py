@@ -97,12 +97,12 @@ def test_precision_and_dla_checks_follow_the_profiles():
 def test_model_input_and_batch_range(tmp_path):
     dynamic = read_model_input(make_onnx(tmp_path / "d.onnx"))
     assert dynamic.name == "tiles" and dynamic.fixed_batch is None and dynamic.dims[1:] == [1, 28, 28]
-    check_batch_range(dynamic, (1, 1024, 4096), tmp_path / "d.onnx")
+    check_batch_range([dynamic], (1, 1024, 4096), tmp_path / "d.onnx")
     fixed = read_model_input(make_onnx(tmp_path / "f.onnx", batch=64))
     assert fixed.fixed_batch == 64
-    check_batch_range(fixed, (64, 64, 64), tmp_path / "f.onnx")
+    check_batch_range([fixed], (64, 64, 64), tmp_path / "f.onnx")
     with pytest.raises(TrtbenchError, match="fixed batch of 64"):
-        check_batch_range(fixed, (1, 1024, 4096), tmp_path / "f.onnx")
+        check_batch_range([fixed], (1, 1024, 4096), tmp_path / "f.onnx")
     (tmp_path / "junk.onnx").write_text("not onnx")
     with pytest.raises(TrtbenchError, match="not a readable ONNX"):
         read_model_input(tmp_path / "junk.onnx")
@@ -113,7 +113,7 @@ def test_metadata_round_trip(tmp_path):
     engine = tmp_path / "m.tx1.fp16.plan"
     engine.write_bytes(b"not really a plan")
     req = BuildRequest(onnx=onnx, engine=engine, target=get_target("tx1"), precision="fp16",
-                       batch_range=(1, 1024, 4096), workspace_mib=1024, input=read_model_input(onnx))
+                       batch_range=(1, 1024, 4096), workspace_mib=1024, inputs=[read_model_input(onnx)])
     host = HostInfo(machine="x86_64", gpu_name="NVIDIA GeForce GTX 960", compute_capability="5.2")
     meta = build_metadata(req, host, (False, "not a Jetson"), driver="api", tensorrt_version="8.6.1",
                           build_seconds=12.5, layers=[{"Name": "conv1", "LayerType": "CaskConvolution"}],
@@ -133,7 +133,8 @@ def _script(tmp_path, target, **kw):
 
     t = get_target(target)
     version = TrtVersion.parse(kw.pop("version", t.trt_default))
-    text = emit_script(t, version, tmp_path / "m.onnx", input_name="tiles", precision=kw.pop("precision", "fp16"),
+    shapes = kw.pop("shapes", {"tiles": tuple((b, 1, 28, 28) for b in t.batch_range)})
+    text = emit_script(t, version, tmp_path / "m.onnx", shapes=shapes, precision=kw.pop("precision", "fp16"),
                        batch_range=t.batch_range, workspace_mib=t.default_workspace_mib, **kw)
     path = tmp_path / f"{target}.sh"
     path.write_text(text)
@@ -144,7 +145,8 @@ def _script(tmp_path, target, **kw):
 
 def test_tx1_script_fits_tensorrt_82(tmp_path):
     text, build = _script(tmp_path, "tx1")
-    for flag in ("--workspace=1024", "--fp16", "--explicitBatch", "--buildOnly", "--minShapes=tiles:1x1x28x28",
+    assert "--explicitBatch" not in build  # a no-op from 8.2 on
+    for flag in ("--workspace=1024", "--fp16", "--buildOnly", "--minShapes=tiles:1x1x28x28",
                  "--optShapes=tiles:1024x1x28x28", "--maxShapes=tiles:4096x1x28x28", "--profilingVerbosity=detailed"):
         assert flag in build
     assert "--memPoolSize" not in build
@@ -155,7 +157,7 @@ def test_tx1_script_fits_tensorrt_82(tmp_path):
 
 def test_agx_orin_script_fits_tensorrt_10(tmp_path):
     text, build = _script(tmp_path, "agx-orin-64", profile_batches=[256, 1024])
-    assert "--memPoolSize=workspace:2048M" in build and "--skipInference" in build and "--fp16" in build
+    assert "--memPoolSize=workspace:2048 " in build and "--skipInference" in build and "--fp16" in build
     for gone in ("--explicitBatch", "--workspace=", "--buildOnly"):
         assert gone not in build
     assert text.count("--loadEngine=") == 2 and '!= "10.16"' in text

@@ -64,7 +64,10 @@ def fake_trtexec(tmp_path, monkeypatch):
 def plan(tmp_path) -> ModelSource:
     path = tmp_path / "resnet.plan"
     path.write_bytes(b"not a real engine")
-    return ModelSource(path=path, kind="plan", name="resnet", metadata={"input_name": "input.1"})
+    # the build metadata beside the engine names its inputs (what `trtbench build` writes)
+    (tmp_path / "resnet.plan.json").write_text(json.dumps(
+        {"model": {"inputs": [{"name": "input.1", "dims": [None, 1, 28, 28], "dtype": "float32"}]}}))
+    return ModelSource(path=path, kind="plan", name="resnet")
 
 
 def test_available_false_gives_a_one_line_hint(tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from trtbench.backends.tensorrt.engine import (
     BuildRequest,
+    Shape,
+    profile_shapes,
     BuildResult,
     build_metadata,
     check_batch_range,
@@ -22,7 +24,8 @@ from trtbench.backends.tensorrt.engine import (
 )
 from trtbench.device.targets import Target, get_target, parse_batch_range, version_tuple
 from trtbench.errors import TrtbenchError
-from trtbench.models.inputs import ModelInput, read_model_input
+from trtbench.backends.tensorrt.versions import build_choice, features_for
+from trtbench.models.inputs import ModelInput, fixed_batch, read_model_inputs
 from trtbench.models.source import DEFAULT_CACHE, onnx_file, resolve_model
 
 WHY = "TensorRT engines only run on the GPU and TensorRT release that built them, so build on the device"
@@ -33,7 +36,8 @@ DRIVERS = ("api", "trtexec")
 class _Plan:
     target: Target
     onnx: Path
-    model_input: ModelInput
+    inputs: List[ModelInput]
+    shapes: Dict[str, Tuple[Shape, Shape, Shape]]  # min/opt/max of each dynamic input
     precision: str
     batch_range: Tuple[int, int, int]
     workspace_mib: int
@@ -52,9 +56,13 @@ def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_
     if source.kind == "plan":
         raise TrtbenchError(f"{model} is already an engine plan", hint="give the .onnx model it was built from")
     onnx = onnx_file(source)
-    model_input = read_model_input(onnx)
-    check_batch_range(model_input, batches, onnx)
-    return _Plan(chosen, onnx, model_input, precision, batches, workspace)
+    inputs = read_model_inputs(onnx)
+    fixed = fixed_batch(inputs)
+    if fixed is not None and not batch_range:  # a fixed-batch export is built at its own batch
+        batches = (fixed, fixed, fixed)
+    check_batch_range(inputs, batches, onnx)
+    shapes = profile_shapes(inputs, batches, onnx)
+    return _Plan(chosen, onnx, inputs, shapes, precision, batches, workspace)
 
 
 def build(model: Union[str, Path], target: str, *, precision: Optional[str] = None,
@@ -90,7 +98,7 @@ def build(model: Union[str, Path], target: str, *, precision: Optional[str] = No
     engine = Path(out) if out else plan.onnx.with_name(f"{plan.onnx.stem}.{plan.target.name}.{plan.precision}.plan")
     req = BuildRequest(onnx=plan.onnx, engine=engine, target=plan.target, precision=plan.precision,
                        batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
-                       timing_cache=timing_cache, input=plan.model_input, precision_given=bool(precision))
+                       timing_cache=timing_cache, inputs=plan.inputs, precision_given=bool(precision))
     log: Optional[Path] = None
     if driver == "trtexec":
         from trtbench.backends.trtexec.build import build_with_trtexec
@@ -146,13 +154,9 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
 
     plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
     version = TrtVersion.parse(trt_version or plan.target.trt_default)
-    notes: List[str] = []
-    chosen = plan.precision
-    if version.at_least(11) and not precision and chosen != "fp32":
-        notes.append(f"TensorRT {version} takes precision from the ONNX model: building it as exported "
-                     f"(labelled fp32; for {chosen}, export the ONNX model in {chosen})")
-        chosen = "fp32"
-    text = script_text(plan.target, version, plan.onnx, input_name=plan.model_input.name, precision=chosen,
+    choice = build_choice(features_for((version.major, version.minor, version.patch)), plan.precision,
+                          given=bool(precision), dla_core=dla_core)
+    text = script_text(plan.target, version, plan.onnx, shapes=plan.shapes, precision=choice.precision,
                        batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
                        profile_batches=profile_batches, script_file=Path(script).name)
     path = Path(script)
@@ -161,4 +165,5 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
         path.chmod(0o755)
     except OSError as exc:
         raise TrtbenchError(f"cannot write {path}: {exc.strerror}") from None
-    return ScriptResult(path, plan.target, str(version), plan.onnx, chosen, plan.batch_range, notes)
+    return ScriptResult(path, plan.target, str(version), plan.onnx, choice.precision, plan.batch_range,
+                        list(choice.notes))

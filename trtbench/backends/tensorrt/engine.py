@@ -12,18 +12,17 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from trtbench import __version__, jsonio
 from trtbench.device.host import HostInfo
 from trtbench.device.targets import Target
 from trtbench.errors import TrtbenchError
-from trtbench.models.inputs import ModelInput
+from trtbench.models.inputs import ModelInput, fixed_batch
 
 METADATA_SCHEMA = "trtbench-engine/1"
 
-
-TILE_DIMS = (1, 28, 28)
+Shape = Tuple[int, ...]
 
 
 def check_precision(target: Target, precision: str) -> None:
@@ -48,12 +47,39 @@ def check_dla(target: Target, dla_core: Optional[int]) -> None:
         raise TrtbenchError(f"{target.name} has DLA cores 0..{target.dla_cores - 1}, not {dla_core}")
 
 
-def check_batch_range(model_input: ModelInput, batch_range: Tuple[int, int, int], onnx_path: Path) -> None:
-    fixed = model_input.fixed_batch
+def check_batch_range(inputs: Sequence[ModelInput], batch_range: Tuple[int, int, int], onnx_path: Path) -> None:
+    fixed = fixed_batch(inputs)
     if fixed is not None and batch_range != (fixed, fixed, fixed):
         raise TrtbenchError(f"{onnx_path} has a fixed batch of {fixed}, so it cannot be built for batches "
                             f"{':'.join(map(str, batch_range))}",
                             hint=f"use --batch-range {fixed}, or export the model with a dynamic batch")
+
+
+def profile_shapes(inputs: Sequence[ModelInput], batch_range: Sequence[int],
+                   onnx_path: Path) -> Dict[str, Tuple[Shape, Shape, Shape]]:
+    """Min, opt and max shapes of each input that has a dynamic dimension, for the optimization
+    profile (API driver) and ``--minShapes/--optShapes/--maxShapes`` (trtexec): the batch axis
+    takes `batch_range`. Inputs with static shapes get none (trtexec refuses explicit shapes for a
+    static model). An open dimension after the batch is refused: an engine needs its size."""
+    shapes: Dict[str, Tuple[Shape, Shape, Shape]] = {}
+    for model_input in inputs:
+        dims = list(model_input.dims)
+        if not dims:
+            continue  # a scalar input
+        if all(isinstance(d, int) and d > 0 for d in dims):
+            continue
+        open_rest = [i for i, d in enumerate(dims) if i > 0 and not (isinstance(d, int) and d > 0)]
+        if open_rest:
+            shown = "x".join(str(d) if isinstance(d, int) and d > 0 else (str(d) if d else "?") for d in dims)
+            raise TrtbenchError(f"{onnx_path}: input {model_input.name!r} ({shown}) leaves dimension"
+                                f"{'s' if len(open_rest) > 1 else ''} {', '.join(map(str, open_rest))} open, "
+                                "and an engine needs their sizes",
+                                hint="export the model with those sizes fixed (e.g. the image height and width); "
+                                     "only the batch may stay dynamic")
+        rest = tuple(int(d) for d in dims[1:])
+        lo, opt, hi = (int(b) for b in batch_range)
+        shapes[model_input.name] = ((lo,) + rest, (opt,) + rest, (hi,) + rest)
+    return shapes
 
 
 @dataclass
@@ -66,7 +92,7 @@ class BuildRequest:
     workspace_mib: int
     dla_core: Optional[int] = None
     timing_cache: Optional[Path] = None
-    input: Optional[ModelInput] = None
+    inputs: List[ModelInput] = field(default_factory=list)  # read from the model when empty
     precision_given: bool = True  # False: the target's default, which TensorRT 11 cannot honour
 
 
@@ -95,8 +121,10 @@ def build_metadata(req: BuildRequest, host: HostInfo, matches: Tuple[bool, str],
         "engine": req.engine.name,
         "engine_sha256": sha256_of(req.engine) if req.engine.is_file() else "",
         "model": {"path": str(req.onnx), "sha256": sha256_of(req.onnx) if req.onnx.is_file() else "",
-                  "input": req.input.name if req.input else None,
-                  "input_dims": [d if isinstance(d, int) else None for d in (req.input.dims if req.input else [])]},
+                  "input": req.inputs[0].name if req.inputs else None,
+                  "input_dims": [d if isinstance(d, int) else None for d in (req.inputs[0].dims if req.inputs else [])],
+                  "inputs": [{"name": i.name, "dims": [d if isinstance(d, int) else None for d in i.dims],
+                              "dtype": i.dtype} for i in req.inputs]},
         "target": {"name": req.target.name, "title": req.target.title, "kind": req.target.kind,
                    "compute_capability": req.target.compute_capability},
         "host": host.to_dict(),

@@ -7,7 +7,7 @@ shared/docs/tensorrt-api.md §1; the tests cover 8.0, 8.2, 8.4, 8.5, 8.6, 10.x a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from trtbench.errors import TrtbenchError
 
@@ -54,16 +54,71 @@ def features_for(version: Tuple[int, ...]) -> TrtFeatures:
     )
 
 
-def precision_flags(features: TrtFeatures, precision: str) -> Tuple[List[str], List[str]]:
-    """(BuilderFlag names to set, names to clear) for `precision`. fp32 clears TF32, which is on by
-    default and would make Ampere-or-newer "fp32" convolutions run in TF32."""
+PRECISIONS = ("fp32", "tf32", "fp16", "int8", "best")
+
+
+@dataclass(frozen=True)
+class BuildChoice:
+    """What both build drivers (API and trtexec, and `--emit-script`) do for one request: the
+    precision the engine is built and labelled as, the BuilderFlag names to set and clear (the
+    trtexec flags follow from them), and what the user should know."""
+
+    precision: str
+    set_flags: Tuple[str, ...]
+    clear_flags: Tuple[str, ...]
+    notes: Tuple[str, ...] = ()
+
+
+def _dotted(features: TrtFeatures) -> str:
+    return ".".join(map(str, features.version))
+
+
+def build_choice(features: TrtFeatures, precision: str, *, given: bool = True,
+                 dla_core: Optional[int] = None) -> BuildChoice:
+    """The precision, flags and DLA rules for one build, the same for every driver.
+
+    - fp32 clears TF32 (on by default; Ampere and newer would run "fp32" convolutions in TF32),
+      also on 11.x, whose BuilderFlag.TF32 and trtexec --noTF32 remain; tf32 keeps it.
+    - 11.x builds strongly typed networks (no FP16/INT8 flags): a reduced precision the user asked
+      for is refused; the target's default one falls back to the model as exported, labelled fp32.
+    - DLA: not on 11.0-11.3; with precision flags (before 11) it needs fp16 or int8, the only
+      types the DLA runs; GPU fallback is always on.
+    """
+    if precision not in PRECISIONS:
+        raise TrtbenchError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
+    notes: List[str] = []
+    if not features.precision_flags and precision not in ("fp32", "tf32"):
+        if given:
+            raise TrtbenchError(
+                f"TensorRT {_dotted(features)} builds strongly typed networks only: {precision} must come "
+                "from the ONNX model, not a builder flag",
+                hint="export the model in that precision (e.g. with ModelOpt AutoCast), or use --precision fp32")
+        notes.append(f"TensorRT {_dotted(features)} takes precision from the ONNX model: built as exported "
+                     f"(labelled fp32; for {precision}, export the ONNX model in {precision})")
+        precision = "fp32"
+    if dla_core is not None:
+        if not features.dla:
+            raise TrtbenchError(f"TensorRT {_dotted(features)} cannot build for the DLA (11.0 to 11.3 have no "
+                                "DLA support)", hint="build with TensorRT 10.x (JetPack 6) or 11.4 and later, "
+                                                     "or drop --dla-core")
+        if features.precision_flags and precision not in ("fp16", "int8", "best"):
+            raise TrtbenchError(f"DLA core {dla_core} runs fp16 or int8 only, not {precision}",
+                                hint="add --precision fp16 (or int8)")
+        if not features.precision_flags:
+            notes.append("DLA with a strongly typed network: layers whose types the DLA cannot run "
+                         "(fp32) fall back to the GPU")
     if precision == "fp32":
-        return [], ["TF32"]
-    if precision not in ("fp16", "int8"):
-        raise TrtbenchError(f"unknown precision {precision!r}", hint="use fp32, fp16 or int8")
-    if not features.precision_flags:
-        raise TrtbenchError(
-            f"TensorRT {'.'.join(map(str, features.version))} builds strongly typed networks only: "
-            f"{precision} must come from the ONNX model, not a builder flag",
-            hint="export the model in that precision (e.g. with ModelOpt AutoCast), or use --precision fp32")
-    return (["FP16"] if precision == "fp16" else ["INT8", "FP16"]), []
+        return BuildChoice("fp32", (), ("TF32",), tuple(notes))
+    if precision == "tf32":
+        return BuildChoice("tf32", (), (), tuple(notes))
+    if precision == "int8":
+        notes.append("int8 without a calibrator or Q/DQ nodes: layers without dynamic ranges stay in "
+                     "fp16/fp32; timings are valid, accuracy is not")
+    flags = {"fp16": ("FP16",), "int8": ("INT8", "FP16"), "best": ("FP16", "INT8")}[precision]
+    return BuildChoice(precision, flags, (), tuple(notes))
+
+
+def precision_flags(features: TrtFeatures, precision: str) -> Tuple[List[str], List[str]]:
+    """(BuilderFlag names to set, names to clear) for an explicitly asked `precision`."""
+    choice = build_choice(features, precision)
+    return list(choice.set_flags), list(choice.clear_flags)

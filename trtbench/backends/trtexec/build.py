@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from trtbench.backends.tensorrt.engine import BuildRequest
+from trtbench.backends.tensorrt.engine import BuildRequest, profile_shapes
+from trtbench.backends.tensorrt.versions import build_choice, features_for
 from trtbench.errors import TrtbenchError
-from trtbench.models.inputs import read_model_input
+from trtbench.models.inputs import read_model_inputs
 
 
 def build_with_trtexec(req: BuildRequest, trtexec: str = "trtexec") -> Tuple[str, float, List[Dict[str, Any]], bool, List[str], Path]:
@@ -25,12 +26,15 @@ def build_with_trtexec(req: BuildRequest, trtexec: str = "trtexec") -> Tuple[str
     if binary is None:
         raise TrtbenchError("trtexec not found", hint=missing_trtexec_hint())
     version = detect_version(binary)
-    model_input = req.input or read_model_input(req.onnx)
+    choice = build_choice(features_for((version.major, version.minor, version.patch)), req.precision,
+                          given=req.precision_given, dla_core=req.dla_core)
+    req.precision = choice.precision
+    inputs = req.inputs or read_model_inputs(req.onnx)
+    shapes = profile_shapes(inputs, req.batch_range, req.onnx)
     layer_file = req.engine.with_name(req.engine.name + ".layers.json")
     log_path = req.engine.with_name(req.engine.name + ".build.log")
-    args = build_args(version, str(req.onnx), str(req.engine), input_name=model_input.name,
-                      precision=req.precision, min_batch=req.batch_range[0], opt_batch=req.batch_range[1],
-                      max_batch=req.batch_range[2], workspace_mib=req.workspace_mib, dla_core=req.dla_core,
+    args = build_args(version, str(req.onnx), str(req.engine), shapes=shapes, precision=req.precision,
+                      workspace_mib=req.workspace_mib, dla_core=req.dla_core,
                       timing_cache=str(req.timing_cache) if req.timing_cache else None,
                       layer_info=str(layer_file), trtexec=binary)
     start = time.perf_counter()
@@ -41,7 +45,7 @@ def build_with_trtexec(req: BuildRequest, trtexec: str = "trtexec") -> Tuple[str
         tail = [line for line in log_path.read_text(errors="replace").splitlines() if "[E]" in line or "rror" in line]
         raise TrtbenchError(f"trtexec failed (exit {proc.returncode}): {(tail[-1] if tail else 'see the log')[:300]}",
                             hint=f"full log: {log_path}")
-    notes = version_notes(version)
+    notes = list(choice.notes) + version_notes(version)
     try:
         parsed = parse_log(log_path)
         seconds = parsed.build_seconds or seconds

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from trtbench import __version__
-from trtbench.backends.trtexec.flags import build_args, format_command, profile_args, version_notes
+from trtbench.backends.trtexec.flags import ProfileShapes, build_args, format_command, profile_args, version_notes
 from trtbench.device.targets import Target
 from trtbench.device.tensorrt_install import TrtVersion
+from trtbench.errors import TrtbenchError
 
 TRTEXEC_VAR = '"$TRTEXEC"'
 
@@ -36,18 +37,24 @@ def script_name(target: Target, onnx: Path) -> str:
     return f"trtbench-{target.name}-{onnx.stem}.sh"
 
 
-def emit_script(target: Target, version: TrtVersion, onnx: Path, *, input_name: str, precision: str,
+def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: ProfileShapes, precision: str,
                 batch_range: Sequence[int], workspace_mib: Optional[int], dla_core: Optional[int] = None,
                 profile_batches: Sequence[int] = (), script_file: str = "") -> str:
-    """The script's text. `onnx` is referred to by its file name only (it sits beside the script)."""
+    """The script's text. `onnx` is referred to by its file name only (it sits beside the script).
+    `shapes`: min/opt/max of each dynamic input (`engine.profile_shapes`); none for a static model,
+    which is built and profiled at its own batch without shape flags."""
     model = onnx.name
     engine = f"{onnx.stem}.{target.name}.{precision}.plan"
     out = f"trtbench-{target.name}-{onnx.stem}"
     lo, opt, hi = (int(b) for b in batch_range)
-    build = build_args(version, model, engine, input_name=input_name, precision=precision, min_batch=lo,
-                       opt_batch=opt, max_batch=hi, workspace_mib=workspace_mib, dla_core=dla_core,
-                       timing_cache=f"{out}/timing.cache", layer_info=f"{out}/layers.json", trtexec="trtexec")
+    build = build_args(version, model, engine, shapes=shapes, precision=precision, workspace_mib=workspace_mib,
+                       dla_core=dla_core, timing_cache=f"{out}/timing.cache", layer_info=f"{out}/layers.json",
+                       trtexec="trtexec")
     batches = list(profile_batches) or [opt]
+    for batch in batches:
+        if not lo <= int(batch) <= hi:
+            raise TrtbenchError(f"profile batch {batch} is outside the engine's batch range {lo}:{opt}:{hi}",
+                                hint="choose batches inside --batch-range")
     lines: List[str] = [
         "#!/usr/bin/env bash",
         f"# Written by trtbench {__version__} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
@@ -98,7 +105,8 @@ def emit_script(target: Target, version: TrtVersion, onnx: Path, *, input_name: 
     imports = []
     for batch in batches:
         run_dir = f"{out}/b{int(batch)}"
-        args = profile_args(version, engine, int(batch), run_dir, input_name=input_name, trtexec="trtexec")
+        at_batch = {name: (int(batch),) + tuple(dims[1][1:]) for name, dims in shapes.items()}
+        args = profile_args(version, engine, run_dir, shapes=at_batch, dla_core=dla_core, trtexec="trtexec")
         lines += ["", f'echo "profiling batch {int(batch)} (log: {run_dir}/run.log)"', f"mkdir -p {shlex.quote(run_dir)}",
                   _trtexec_line(args) + f" 2>&1 | tee {shlex.quote(run_dir + '/run.log')}"]
         layers = f" --layers {run_dir}/layers.json" if version.at_least(8, 2) else ""

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.backends.base import LoadOptions, ProfileResult
-from trtbench.backends.trtexec.flags import format_command, profile_args
+from trtbench.backends.tensorrt.engine import read_metadata
+from trtbench.backends.trtexec.flags import format_command, profile_args, shapes_at
 from trtbench.backends.trtexec.parsers import parse_log, parse_times
 from trtbench.backends.trtexec.profile import profile_result
 from trtbench.device.tensorrt_install import TrtVersion
@@ -36,7 +37,13 @@ class TrtexecSession:
         self.precision = options.precision
         self.binary = binary
         self.version = version
-        self.input_name = str(model.metadata.get("input_name", "tiles"))
+        self.metadata = read_metadata(Path(model.path)) or {}
+        self.inputs = list((self.metadata.get("model") or {}).get("inputs") or [])
+        if not self.inputs and (self.metadata.get("model") or {}).get("input"):  # metadata before inputs lists
+            meta = self.metadata["model"]
+            self.inputs = [{"name": meta["input"], "dims": meta.get("input_dims") or []}]
+        dla = self.metadata.get("dla_core")
+        self.dla_core: Optional[int] = int(dla) if isinstance(dla, int) else options.extra.get("dla_core")
         self.warmup_ms = options.extra.get("warmup_ms")
         self.workdir = Path(tempfile.mkdtemp(prefix="trtbench-trtexec-"))
         self.batch: Optional[int] = None
@@ -48,8 +55,8 @@ class TrtexecSession:
 
     # ---- one trtexec run -----------------------------------------------------------------
     def command(self, batch: int, out_dir: Path) -> List[str]:
-        return profile_args(self.version, str(self.model.path), batch, str(out_dir), input_name=self.input_name,
-                            warmup_ms=self.warmup_ms, trtexec=self.binary)
+        return profile_args(self.version, str(self.model.path), str(out_dir), shapes=shapes_at(self.inputs, batch),
+                            warmup_ms=self.warmup_ms, dla_core=self.dla_core, trtexec=self.binary)
 
     def _run(self) -> Path:
         assert self.batch is not None
@@ -71,6 +78,13 @@ class TrtexecSession:
             raise TrtbenchError(f"trtexec failed for batch {self.batch} (exit {proc.returncode})"
                                 + (f": {tail[0].strip()}" if tail else ""), hint=f"see {log}")
         parsed = parse_log(log)
+        if parsed.batch is not None and parsed.batch != self.batch:
+            raise TrtbenchError(f"trtexec ran {self.model.path} at batch {parsed.batch}, not {self.batch}: "
+                                + ("the engine has a fixed batch" if not shapes_at(self.inputs, self.batch) or
+                                   not self.inputs else "it ignored the shapes"),
+                                hint=f"use --batch {parsed.batch}" if self.inputs else
+                                "build the engine with trtbench build (its metadata names the inputs), or "
+                                f"use --batch {parsed.batch}")
         compute = parse_times(out / "times.json").compute_ms
         if not self.version.at_least(8, 5) and parsed.warmup_queries and parsed.warmup_queries < len(compute):
             compute = compute[parsed.warmup_queries:]  # up to 8.4 the file starts with the warm-up queries
