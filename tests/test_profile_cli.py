@@ -74,7 +74,19 @@ def test_foreign_onnx_on_onnxruntime_writes_tables_json_db_and_profile(cli, tmp_
         ids = {row[0] for row in db.execute("SELECT run_id FROM runs")}
     assert ids == {r["run_id"] for r in records}
     profile = json.loads((tmp_path / "prof.b8.json").read_text())
-    assert profile[0] == {"count": 3} and {"name", "timeMs", "averageMs", "percentage"} <= set(profile[1])
+    assert profile[0]["count"] == 3 and {"name", "timeMs", "averageMs", "percentage"} <= set(profile[1])
+    # exported in trtexec's profile shape and imported again: the same run, not "trtexec on cuda"
+    back = cli("import-trtexec", "--profile", "prof.b8.json", "--no-db", "--json", "-")
+    assert back.returncode == 0, back.stderr
+    imported, original = json.loads(back.stdout), records[1]
+    for key in ("backend", "device", "precision", "batch", "device_name"):
+        assert imported[key] == original[key], key
+    assert set(imported["categories"]) == set(original["categories"])
+    total = sum(original["categories"].values())
+    for category, ms in original["categories"].items():
+        assert abs(imported["categories"][category] - ms) <= 0.001 * total, category
+    assert imported["model"]["name"] == original["model"]["name"]
+    assert imported["images_per_s"] == pytest.approx(original["images_per_s"])
 
 
 def test_json_to_stdout_is_only_json(cli, tmp_path: Path) -> None:

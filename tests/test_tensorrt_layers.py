@@ -50,9 +50,10 @@ from trtbench.categories.tensorrt_layers import categorize, classify, normalize_
     ("prob", "elementwise"),
     ("data to nvm", "transfer"),
     ("data copy finish", "transfer"),
-    ("(Unnamed Layer* 10) [Convolution]_output from nvm", "transfer"),
-    ("loss3/classifier finish", "other"),
-    ("{conv1/7x7_s2,conv1/relu_7x7,pool1/3x3_s2}", "other"),
+    ("(Unnamed Layer* 10) [Convolution]_output copy finish", "transfer"),
+    ("(Unnamed Layer* 10) [Convolution]_output from nvm", "dla"),  # waits while the DLA computes
+    ("loss3/classifier finish", "dla"),
+    ("{conv1/7x7_s2,conv1/relu_7x7,pool1/3x3_s2}", "dla"),  # a TensorRT 7 DLA block
     # TensorRT 8.5 (Xavier NX, Keras/TF names) and data copies
     ("[HostToDeviceCopy 0]", "transfer"),
     ("[DeviceToHostCopy 1]", "transfer"),

@@ -173,8 +173,27 @@ def test_times_give_per_iteration_compute_and_batch_gives_tiles_per_ms():
 
 def test_trt7_dla_profile_without_log():
     record = _import("ismetdagli__HaX-CoNN__trt7.1.3-XavierAGX-googlenet_dla_mark_at_10.profile.json", batch=1)
-    assert record.categories["transfer"] > 0.9 * sum(record.categories.values())  # 93 % waits on DLA output
+    total = sum(record.categories.values())
+    assert record.categories["dla"] > 0.9 * total  # 93 % is the wait for the DLA's output: DLA compute
+    # the copies into and out of the DLA's memory stay transfers, apart from the DLA's work
+    assert record.categories["transfer"] == pytest.approx((415.646 + 200.936 + 55.2247) / 11296, rel=1e-4)
+    assert "other" not in record.categories
     assert any("by name alone" in n for n in record.notes)
+
+
+def test_dla_subgraph_of_a_dla_run_is_dla_work(tmp_path):
+    """TensorRT 8.5 on Orin names the DLA subgraph {ForeignNode[...]}, as Myelin's: a run whose
+    options say DLACore charges it to dla; the same table without them leaves it other."""
+    excerpt = (TRTEXEC_FIXTURES / "ismetdagli__HaX-CoNN__trt8.5.2-AGXOrin-googlenet-DLA-dumpProfile.excerpt.log")
+    head = ("[11/29/2023-16:18:00] [I] === System Options ===\n"
+            "[11/29/2023-16:18:00] [I] Device: 0\n"
+            "[11/29/2023-16:18:00] [I] DLACore: 0\n")
+    log = tmp_path / "dla.log"
+    log.write_text(head + excerpt.read_text())
+    on_dla = import_outputs(None, None, None, log, batch=1)
+    assert on_dla.categories["dla"] == pytest.approx(1.0320, rel=1e-3) and "other" not in on_dla.categories
+    gpu = import_outputs(None, None, None, excerpt, batch=1)
+    assert "dla" not in gpu.categories and gpu.categories["other"] == pytest.approx(1.0320, rel=1e-3)
 
 
 def test_nano_8_0_summary_and_engine_name():

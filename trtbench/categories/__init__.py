@@ -13,11 +13,12 @@ POOL = "pool"
 FC = "fc"
 ELEMENTWISE = "elementwise"
 REFORMAT = "reformat"
+DLA = "dla"
 TRANSFER = "transfer"
 ALLOC = "alloc"
 OTHER = "other"
 
-CATEGORIES = (CONV, POOL, FC, ELEMENTWISE, REFORMAT, TRANSFER, ALLOC, OTHER)
+CATEGORIES = (CONV, POOL, FC, ELEMENTWISE, REFORMAT, DLA, TRANSFER, ALLOC, OTHER)
 
 DESCRIPTIONS = {
     CONV: "convolution",
@@ -25,7 +26,8 @@ DESCRIPTIONS = {
     FC: "fully connected (Gemm, MatMul)",
     ELEMENTWISE: "activations, add, scale, softmax, normalisation",
     REFORMAT: "copy, transpose, reshape, cast, reformat, shuffle, concat",
-    TRANSFER: "host to device and back",
+    DLA: "work on the deep learning accelerator (a DLA subgraph, timed as one block)",
+    TRANSFER: "host to device and back (and into and out of the DLA's memory)",
     ALLOC: "device allocation",
     OTHER: "not classified",
 }

@@ -7,8 +7,11 @@ of several network layers. With detailed layer info (``--exportLayerInfo`` after
 only the name is left, and the name heuristics below apply. First match wins (the order of
 docs/trtexec.md, "Categories"):
 
-1. transfer: ``[HostToDeviceCopy N]``, ``[DeviceToHostCopy N]``, DLA ``data to nvm``,
-   ``… from nvm``, ``… copy finish``;
+1. transfer: ``[HostToDeviceCopy N]``, ``[DeviceToHostCopy N]``, the copies into and out of
+   the DLA's memory (``data to nvm``, ``… copy finish``);
+   dla: work on the deep learning accelerator: a DLA subgraph (TensorRT 7's ``{a,b,…}``, a
+   ``{ForeignNode[…]}`` whose layer info or engine says DLA), the wait for its output
+   (``<tensor> from nvm``, which is where the DLA's compute time shows) and its ``… finish``;
 2. reformat: Reformat/NoOp/Shuffle/Padding/Slice layers, ``Reformatting CopyNode for …``, TRT 7
    ``… input reformatter 0``, ``… copy`` (concatenation), Myelin kernels that only reshape/cast;
 3. fc before conv, because TensorRT 8 runs FullyConnected/Gemm/MatMul as a 1×1 convolution: a
@@ -26,10 +29,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence
 
-from trtbench.categories import CONV, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER, onnx_ops
+from trtbench.categories import CONV, DLA, ELEMENTWISE, FC, OTHER, POOL, REFORMAT, TRANSFER, onnx_ops
 
 # Dominance inside a fusion: the first category present wins.
-DOMINANCE = (CONV, FC, POOL, ELEMENTWISE, REFORMAT, TRANSFER, OTHER)
+DOMINANCE = (CONV, FC, POOL, ELEMENTWISE, REFORMAT, DLA, TRANSFER, OTHER)
 
 # TensorRT layer type / parameter type names (also the `[Type]` of "(Unnamed Layer* N) [Type]").
 TYPE_TABLE = {
@@ -60,10 +63,12 @@ _OP_INDEX = re.compile(r"(?:__?|[-.])\d+$")
 # Whole-name rules, tried before a name is split into fused parts.
 _NAME_RULES = (
     ("host/device copy", re.compile(r"^\[(HostToDevice|DeviceToHost)Copy( \d+)?\]$"), TRANSFER),
-    ("DLA data movement", re.compile(r"^data to nvm$|\bfrom nvm$|copy finish$"), TRANSFER),
+    ("DLA data movement", re.compile(r"^data to nvm$|copy finish$"), TRANSFER),
+    ("DLA output wait", re.compile(r"\bfrom nvm$"), DLA),  # the DLA computes while this waits
     ("reformat node", re.compile(r"^Reformatting CopyNode for |\b(input|output) reformatter \d+$"), REFORMAT),
-    ("DLA wait", re.compile(r" finish$"), OTHER),
-    ("subgraph {...}", re.compile(r"^\{.*\}$"), OTHER),  # {ForeignNode[...]} (Myelin or DLA), TRT 7 DLA {a,b}
+    ("DLA wait", re.compile(r" finish$"), DLA),
+    ("DLA subgraph {a,b}", re.compile(r"^\{(?!ForeignNode\[)[^{}]*,[^{}]*\}$"), DLA),  # TRT 7 DLA blocks
+    ("subgraph {...}", re.compile(r"^\{.*\}$"), OTHER),  # {ForeignNode[...]}: Myelin, or DLA (see on_dla)
     ("Myelin internal", re.compile(r"^dummy_shape_call|^__mye\d|_mha"), OTHER),  # shape calls, attention
     ("concat copy", re.compile(r" copy$"), REFORMAT),  # TRT 7 concatenation copies
 )
@@ -106,23 +111,35 @@ class Classification:
     by_name: bool
 
 
-def categorize(name: str, info: Optional[Mapping[str, Any]] = None) -> str:
-    """The category of one engine layer; `info` is its record from detailed layer info."""
-    return classify(name, info).category
+def categorize(name: str, info: Optional[Mapping[str, Any]] = None, *, on_dla: bool = False) -> str:
+    """The category of one engine layer; `info` is its record from detailed layer info;
+    `on_dla`: the engine was built for a DLA core (its ``{ForeignNode[…]}`` subgraphs run there)."""
+    return classify(name, info, on_dla=on_dla).category
 
 
-def classify(name: str, info: Optional[Mapping[str, Any]] = None) -> Classification:
+def classify(name: str, info: Optional[Mapping[str, Any]] = None, *, on_dla: bool = False) -> Classification:
     """Like `categorize`, also saying which rule decided and whether only the name was used."""
     clean = normalize_name(name)
-    for label, pattern, category in _NAME_RULES[:3]:  # rows that have no layer-info counterpart
+    for label, pattern, category in _NAME_RULES[:4]:  # rows that have no layer-info counterpart
         if pattern.search(clean):
             return Classification(category, f"name:{label}", not info)
+    if _runs_on_dla(clean, info, on_dla):
+        return Classification(DLA, "DLA subgraph", not info)
     if info:
         decided = _classify_info(clean, info)
         if decided is not None:
             return Classification(decided[0], decided[1], False)
     category, rule = _classify_name(clean)
     return Classification(category, rule, True)
+
+
+def _runs_on_dla(name: str, info: Optional[Mapping[str, Any]], on_dla: bool) -> bool:
+    """A subgraph TensorRT hands to the DLA: its layer info says DLA, or it is a
+    ``{ForeignNode[…]}`` of an engine built for a DLA core."""
+    if info and any(str(info.get(key) or "").upper().startswith("DLA")
+                    for key in ("LayerType", "ParameterType", "TacticName")):
+        return True
+    return on_dla and name.startswith("{ForeignNode[")
 
 
 def normalize_name(name: str) -> str:

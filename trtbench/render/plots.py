@@ -23,7 +23,7 @@ LABELS = {
     "fc_layers": "FC layers", "conv_layers": "conv layers",
 }
 COLOURS = {"conv": "#1f77b4", "pool": "#ff7f0e", "fc": "#2ca02c", "elementwise": "#d62728",
-           "reformat": "#9467bd", "transfer": "#8c564b", "alloc": "#e377c2", "other": "#7f7f7f"}
+           "reformat": "#9467bd", "dla": "#bcbd22", "transfer": "#8c564b", "alloc": "#e377c2", "other": "#7f7f7f"}
 
 
 def pyplot() -> Any:

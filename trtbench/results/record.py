@@ -398,20 +398,33 @@ def read_records(path: Path) -> List[RunRecord]:
     return [RunRecord.from_dict(item, source=str(path)) for item in items]
 
 
+PROFILE_EXPORT = "trtbench-profile/1"
+
+
 def to_trtexec_profile(record: RunRecord) -> List[Dict[str, Any]]:
     """Per-layer times in trtexec's ``--exportProfile`` shape, so existing scripts read them.
 
     trtexec writes ``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs", "percentage"}, ...]``
-    where timeMs is the total over N profiled iterations.
+    where timeMs is the total over N profiled iterations. trtbench adds a ``"trtbench"`` object
+    to the count record (backend, device, precision, batch, model, host, timing) and to each row
+    (category, type, origin, shape), which trtexec's readers ignore and `import-trtexec` reads
+    back, so an exported run imports with its categories, backend, device and precision.
     """
     count = max(record.iterations, 1)
-    rows: List[Dict[str, Any]] = [{"count": count}]
+    run = {"schema": PROFILE_EXPORT, "run_id": record.run_id, "backend": record.backend, "device": record.device,
+           "device_name": record.device_name, "precision": record.precision, "batch": record.batch,
+           "backend_version": record.backend_version, "model": dict(record.model), "host": record.host.to_dict(),
+           "end_to_end_ms": record.end_to_end_ms, "iterations": record.iterations, "loops": record.loops}
+    rows: List[Dict[str, Any]] = [{"count": count, "trtbench": run}]
     for layer in record.layers:
+        extra = {k: v for k, v in (("category", layer.category), ("type", layer.type), ("origin", layer.origin),
+                                   ("shape", layer.shape)) if v is not None}
         rows.append({
             "name": layer.name,
             "timeMs": layer.ms * count,
             "averageMs": layer.ms,
             "medianMs": layer.ms,
             "percentage": layer.percent,
+            "trtbench": extra,
         })
     return rows

@@ -9,17 +9,14 @@ from trtbench.errors import TrtbenchError
 from trtbench.results.record import LayerTime
 
 TRANSFER_IN = "[HostToDevice input]"
-
-
-
 TRANSFER_OUT = "[DeviceToHost output]"
 
 
-
 def aggregate_layer_times(records: Sequence[Tuple[str, float]], iterations: int,
-                          layer_info: Dict[str, Dict[str, Any]]) -> ProfileResult:
+                          layer_info: Dict[str, Dict[str, Any]], on_dla: bool = False) -> ProfileResult:
     """Mean ms per inference for each layer from (name, ms) profiler records of `iterations` runs,
-    categorised with the engine's layer info; names keep the engine's first-seen order."""
+    categorised with the engine's layer info; names keep the engine's first-seen order. `on_dla`:
+    the engine was built for a DLA core (its subgraphs are DLA work)."""
     from trtbench.categories.tensorrt_layers import categorize, normalize_name
 
     if iterations < 1:
@@ -31,13 +28,12 @@ def aggregate_layer_times(records: Sequence[Tuple[str, float]], iterations: int,
     unknown: List[str] = []
     for name, total in totals.items():
         info = layer_info.get(name) or layer_info.get(normalize_name(name))
-        category = TRANSFER if name in (TRANSFER_IN, TRANSFER_OUT) else categorize(name, info)
+        category = TRANSFER if name in (TRANSFER_IN, TRANSFER_OUT) else categorize(name, info, on_dla=on_dla)
         if category == OTHER:
             unknown.append(name)
         layer_type = str(info.get("LayerType")) if info and info.get("LayerType") else None
         layers.append(LayerTime(name=name, category=category, ms=total / iterations, type=layer_type))
     return ProfileResult(layers=layers, iterations=iterations, unknown=unknown)
-
 
 
 def _make_profiler(trt: Any, records: List[Tuple[str, float]]) -> Any:

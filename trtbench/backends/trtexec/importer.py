@@ -29,10 +29,18 @@ from trtbench.backends.trtexec.parsers import (
     parse_profile,
     parse_times,
 )
-from trtbench.categories import tensorrt_layers
+from trtbench.categories import CATEGORIES, tensorrt_layers
 from trtbench.errors import TrtbenchError
 from trtbench.results import validity
-from trtbench.results.record import Check, Host, LayerTime, RunRecord, Telemetry, per_tile_shape
+from trtbench.results.record import (
+    PROFILE_EXPORT,
+    Check,
+    Host,
+    LayerTime,
+    RunRecord,
+    Telemetry,
+    per_tile_shape,
+)
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
 
@@ -53,8 +61,10 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
                             "performance summary", hint="give --profile P.json or --times T.json as well")
     notes: List[str] = []
 
-    layers_out, by_name_ms = layer_times(prof, info, notes) if prof else ([], 0.0)
-    batch_size = batch or (parsed_log.batch if parsed_log else None) or (info.batch() if info else None)
+    layers_out, by_name_ms = layer_times(prof, info, notes, on_dla=on_dla(parsed_log)) if prof else ([], 0.0)
+    run = exported_run(prof)
+    batch_size = batch or (parsed_log.batch if parsed_log else None) or (info.batch() if info else None) or \
+        (run or {}).get("batch")
     record = RunRecord(
         backend="trtexec", device="cuda", batch=int(batch_size or 1), precision=_precision(parsed_log, info),
         model=_model(profile, times, log, parsed_log), iterations=0, loops=0, loop_ms=[], iteration_ms=[],
@@ -63,11 +73,14 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
         device_name=parsed_log.device.name if parsed_log else "",
         host=_host(parsed_log),
     )
+    if run is not None:
+        _describe_exported(record, run, notes)
     record.model["imported_from"] = [str(p) for p in (profile, layers, times, log) if p is not None]
     record.finish_layers()
-    extra, timed = _timing(record, trace, parsed_log, prof, notes)
+    extra, timed = _timing(record, trace, parsed_log, prof, notes, run)
     if batch_size:
         record.tiles_per_ms = record.batch / record.end_to_end_ms if record.end_to_end_ms > 0 else 0.0
+        record.images_per_s = 1000.0 * record.tiles_per_ms
     else:
         notes.append("batch unknown (no shapes in the log or layer info): tiles/ms not computed; give --batch N")
     if prof:
@@ -93,8 +106,11 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
 
 # ---- layers --------------------------------------------------------------------------------
 
-def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> Tuple[List[LayerTime], float]:
-    """LayerTimes in profile order, and the ms that only name heuristics categorised."""
+def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str], *,
+                on_dla: bool = False) -> Tuple[List[LayerTime], float]:
+    """LayerTimes in profile order, and the ms that only name heuristics categorised. `on_dla`:
+    the engine was built for a DLA core. Rows of trtbench's own --export-profile keep the
+    category, type and origin they were exported with."""
     records = _join(prof, info, notes)
     out: List[LayerTime] = []
     by_name_ms = 0.0
@@ -103,7 +119,11 @@ def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> T
         if not math.isfinite(ms):
             notes.append(f"layer {row.name!r} has no finite time (nan/inf in the file); counted as 0")
             ms = 0.0
-        decided = tensorrt_layers.classify(row.name, layer)
+        kept = _exported_layer(row.name, ms, row.trtbench)
+        if kept is not None:
+            out.append(kept)
+            continue
+        decided = tensorrt_layers.classify(row.name, layer, on_dla=on_dla)
         if decided.by_name:
             by_name_ms += ms
         origins = tensorrt_layers.onnx_origins(layer)
@@ -111,6 +131,45 @@ def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str]) -> T
                              type=_layer_type(layer), origin=" + ".join(origins) or None,
                              shape=output_shape(layer)))
     return out, by_name_ms
+
+
+def on_dla(log: Optional[TrtexecLog]) -> bool:
+    """Whether the trtexec run used a DLA core (``--useDLACore=N``, or ``DLACore: N`` in its options)."""
+    if log is None:
+        return False
+    core = log.options.get("System Options", {}).get("DLACore", "").strip()
+    return core.isdigit() or re.search(r"--useDLACore=\d", log.command) is not None
+
+
+# ---- trtbench's own --export-profile --------------------------------------------------------
+
+def exported_run(prof: Optional[Profile]) -> Optional[Dict[str, Any]]:
+    """The run a trtbench ``--export-profile`` file describes (None for trtexec's own files)."""
+    run = prof.trtbench if prof is not None else None
+    return run if isinstance(run, dict) and run.get("schema") == PROFILE_EXPORT else None
+
+
+def _exported_layer(name: str, ms: float, extra: Optional[Mapping[str, Any]]) -> Optional[LayerTime]:
+    if not extra or extra.get("category") not in CATEGORIES:
+        return None
+    text = (lambda key: str(extra[key]) if isinstance(extra.get(key), str) else None)  # noqa: E731
+    shape = extra.get("shape")
+    shape = [int(d) for d in shape] if isinstance(shape, list) and all(isinstance(d, int) for d in shape) else None
+    return LayerTime(name=name, category=str(extra["category"]), ms=ms, type=text("type"), origin=text("origin"),
+                     shape=shape)
+
+
+def _describe_exported(record: RunRecord, run: Mapping[str, Any], notes: List[str]) -> None:
+    """Backend, device, precision, model and host of the exported run, where the file has them."""
+    for key in ("backend", "device", "precision", "backend_version", "device_name"):
+        if isinstance(run.get(key), str) and run[key]:
+            setattr(record, key, run[key])
+    if isinstance(run.get("model"), dict):
+        record.model = {**run["model"], "source": "trtbench --export-profile"}
+    if isinstance(run.get("host"), dict):
+        record.host = Host.from_dict(run["host"])
+    notes.append(f"imported from trtbench's --export-profile of a {record.backend} run on {record.device}"
+                 + (f" ({run['run_id']})" if isinstance(run.get("run_id"), str) else ""))
 
 
 def output_shape(layer: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
@@ -145,7 +204,7 @@ def _layer_type(layer: Optional[Mapping[str, Any]]) -> Optional[str]:
 # ---- timing --------------------------------------------------------------------------------
 
 def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog], prof: Optional[Profile],
-            notes: List[str]) -> Tuple[List[Check], bool]:
+            notes: List[str], run: Optional[Mapping[str, Any]] = None) -> Tuple[List[Check], bool]:
     """Fill iterations, loop/iteration times and end_to_end_ms from the best source there is;
     say whether that source was a run without the profiler."""
     if trace is not None:
@@ -172,6 +231,14 @@ def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog]
         record.loop_ms = [summary.total_gpu_compute_s * 1000.0] if summary.total_gpu_compute_s else []
         notes.append("timing: mean GPU compute time from the log's performance summary "
                      "(no per-iteration times; give --times T.json for them)")
+        return [], True
+    exported_ms = (run or {}).get("end_to_end_ms")
+    if isinstance(exported_ms, (int, float)) and math.isfinite(exported_ms) and exported_ms > 0:
+        record.end_to_end_ms = float(exported_ms)
+        iterations = (run or {}).get("iterations")
+        record.iterations, record.loops = (int(iterations) if isinstance(iterations, int) else 0), 1
+        notes.append("timing: the exported run's mean end-to-end time (its per-iteration times stay in the "
+                     "original record)")
         return [], True
     if prof is not None and prof.average_total_ms > 0:
         record.end_to_end_ms = prof.average_total_ms

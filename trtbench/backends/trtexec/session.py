@@ -112,7 +112,7 @@ class TrtexecSession:
         """The profiled run of the last trtexec call (trtexec chose its iteration count)."""
         if self.batch is None:
             raise TrtbenchError("set_batch must come before profile")
-        return profile_result(self._last)
+        return profile_result(self._last, on_dla=self.dla_core is not None)
 
     def info(self) -> Dict[str, Any]:
         return {"backend_version": str(self.version), "device_name": self._device_name, "trtexec": self.binary,

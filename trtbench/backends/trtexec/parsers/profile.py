@@ -5,7 +5,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
 from trtbench.errors import TrtbenchError
@@ -20,6 +20,7 @@ class ProfileRow:
     average_ms: float
     median_ms: Optional[float] = None
     percentage: float = 0.0
+    trtbench: Optional[Dict[str, Any]] = None  # what trtbench's --export-profile adds to a row
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Profile:
     has_median: bool = False  # TRT 8.4+
     strict_json: bool = True  # False when the file needed the line parser
     table_total_ms: Optional[float] = None  # the "Total" row of a console table
+    trtbench: Optional[Dict[str, Any]] = None  # the run trtbench's --export-profile describes
 
     @property
     def total_ms(self) -> float:
@@ -71,18 +73,22 @@ def _profile_from_json(data: Any, name: str) -> Profile:
         raise ValueError("not a list")
     count = 0
     rows: List[ProfileRow] = []
+    run: Optional[Dict[str, Any]] = None
     for item in data:
         if not isinstance(item, dict):
             raise ValueError("not a record")
         if "count" in item and "name" not in item:
             count = int(item["count"])
+            run = item["trtbench"] if isinstance(item.get("trtbench"), dict) else None
             continue
         if "name" not in item or "averageMs" not in item:
             raise ValueError("not a profile record")
+        extra = item.get("trtbench")
         rows.append(ProfileRow(str(item["name"]), float(item.get("timeMs", math.nan)), float(item["averageMs"]),
                                None if item.get("medianMs") is None else float(item["medianMs"]),
-                               float(item.get("percentage", 0.0))))
-    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), True)
+                               float(item.get("percentage", 0.0)), extra if isinstance(extra, dict) else None))
+    return Profile(_infer_count(count, rows), rows, name, any(r.median_ms is not None for r in rows), True,
+                   trtbench=run)
 
 
 def _profile_from_lines(text: str, name: str) -> Profile:
