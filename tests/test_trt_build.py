@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import cuda_available
 
+from tests import tensorrt_conformance as conformance
 from trtbench.backends.tensorrt.engine import (
     BuildRequest,
     build_metadata,
@@ -227,3 +228,28 @@ def test_script_runs_end_to_end_with_a_stand_in_trtexec(tmp_path):
     stub.write_text(stub.read_text().replace("v8201", "v100300"))  # a TensorRT 10.3 trtexec
     res = subprocess.run(["bash", str(tmp_path / "tx1.sh")], capture_output=True, text=True, env=env, timeout=60)
     assert "trtexec is TensorRT 10.3, this script was written for 8.2" in res.stderr
+
+
+@pytest.mark.parametrize("version", conformance.api_versions())
+def test_features_match_the_real_api_of_each_release(version):
+    """Each choice features_for makes is backed by the names the real bindings of that release
+    have (tests/data/tensorrt/api, from the wheels and NVIDIA/TensorRT's python/src)."""
+    conf = conformance
+    f = features_for(tuple(int(x) for x in version.split(".")))
+    if f.explicit_batch_flag:
+        assert conf.enum_has(version, "NetworkDefinitionCreationFlag", "EXPLICIT_BATCH")
+    assert conf.has_attr(version, "IBuilderConfig", "set_memory_pool_limit") == f.memory_pool_api
+    if not f.memory_pool_api:
+        assert conf.has_attr(version, "IBuilderConfig", "max_workspace_size")
+    assert conf.enum_has(version, "ProfilingVerbosity", f.verbosity)
+    assert conf.enum_has(version, "BuilderFlag", "FP16") == f.precision_flags
+    assert conf.has_attr(version, "Builder", "platform_has_fast_fp16") == f.platform_queries
+    assert conf.has_attr(version, "ICudaEngine", "create_engine_inspector") == f.engine_inspector
+    assert conf.has_attr(version, "IExecutionContext", "report_to_profiler") == f.async_profile_report
+    assert conf.has_attr(version, "IExecutionContext", "set_input_shape") == f.tensor_api
+    assert conf.has_attr(version, "IExecutionContext", f"execute_async_{f.execute}")
+    assert conf.has_attr(version, "IBuilderConfig", "builder_optimization_level") == f.optimization_level
+    assert conf.enum_has(version, "BuilderFlag", "TF32")  # fp32 clears it on every release
+    if f.dla:
+        assert conf.enum_has(version, "DeviceType", "DLA") and conf.has_attr(version, "IBuilderConfig", "DLA_core")
+        assert conf.enum_has(version, "BuilderFlag", "GPU_FALLBACK")
