@@ -4,8 +4,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from test_trt_build import make_onnx
 
 from trtbench.device.host import detect_host, host_matches
@@ -147,3 +149,21 @@ def test_force_with_the_trtexec_driver_writes_engine_metadata_and_log(cli, tmp_p
     assert meta["target"]["name"] == "nano" and meta["host_is_target"] is False and meta["driver"] == "trtexec"
     assert meta["versions"]["tensorrt"] == "8.2.1" and meta["batch_range"] == [1, 64, 256]
     assert meta["layer_info_detailed"] is True and meta["layers"] and "LayerType" in meta["layers"][0]
+
+
+def test_emit_script_for_a_model_with_label_post_processing(cli, tmp_path):
+    """The real SqueezeNet ends in ZipMap (ai.onnx.ml), which TensorRT cannot parse: the script
+    builds a copy without it, written beside the script, at the model's own input size."""
+    import onnx
+
+    squeezenet = SHARED / "fixtures" / "models" / "squeezenet_opset7_winml.onnx"
+    if not squeezenet.is_file():
+        pytest.skip("the shared models are not here")
+    res = cli("build", squeezenet, "--target", "tx1", "--emit-script", "sq.sh", "--batch-range", "1:8:32")
+    assert res.returncode == 0, res.stderr
+    assert "ZipMap" in res.stderr and "TensorRT cannot parse it" in res.stderr
+    copy = tmp_path / "squeezenet_opset7_winml-trt.onnx"
+    assert not [n for n in onnx.load(str(copy)).graph.node if n.domain == "ai.onnx.ml"]
+    script = (tmp_path / "sq.sh").read_text()
+    assert "MODEL=squeezenet_opset7_winml-trt.onnx" in script
+    assert "--optShapes=data:8x3x227x227" in script and "--shapes=data:8x3x227x227" in script

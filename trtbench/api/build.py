@@ -7,6 +7,7 @@ commands for the target's TensorRT release to run on the device.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -41,6 +42,8 @@ class _Plan:
     precision: str
     batch_range: Tuple[int, int, int]
     workspace_mib: int
+    notes: List[str] = field(default_factory=list)
+    original: Optional[Path] = None  # the user's ONNX file when `onnx` is a copy TensorRT can parse
 
 
 def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_range: Optional[str],
@@ -55,14 +58,30 @@ def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_
     source = resolve_model(str(model), Path(cache_dir))
     if source.kind == "plan":
         raise TrtbenchError(f"{model} is already an engine plan", hint="give the .onnx model it was built from")
-    onnx = onnx_file(source)
+    onnx = original = onnx_file(source)
+    notes: List[str] = []
+    if source.kind == "onnx" and not source.spec:
+        onnx, notes = _without_postprocessing(onnx, source.sha256, Path(cache_dir))
     inputs = read_model_inputs(onnx)
     fixed = fixed_batch(inputs)
     if fixed is not None and not batch_range:  # a fixed-batch export is built at its own batch
         batches = (fixed, fixed, fixed)
     check_batch_range(inputs, batches, onnx)
     shapes = profile_shapes(inputs, batches, onnx)
-    return _Plan(chosen, onnx, inputs, shapes, precision, batches, workspace)
+    return _Plan(chosen, onnx, inputs, shapes, precision, batches, workspace, notes, original)
+
+
+def _without_postprocessing(onnx: Path, sha256: str, cache_dir: Path) -> Tuple[Path, List[str]]:
+    """The model TensorRT can parse: a copy without ``ai.onnx.ml`` label post-processing (ZipMap
+    and friends, which TensorRT has no importer for), else the model itself."""
+    from trtbench.models.inputs import load_graph
+    from trtbench.models.onnx_prepare import ML_DOMAIN, prepare
+
+    if not any(node.domain == ML_DOMAIN for node in load_graph(onnx).graph.node):
+        return onnx, []
+    prepared = prepare(onnx, sha256, cache_dir)
+    return prepared.path, [f"trtbench {change}; TensorRT cannot parse it"
+                           for change in prepared.changes if "post-processing" in change]
 
 
 def build(model: Union[str, Path], target: str, *, precision: Optional[str] = None,
@@ -92,10 +111,11 @@ def build(model: Union[str, Path], target: str, *, precision: Optional[str] = No
         from trtbench.backends.tensorrt.build import tensorrt_missing
 
         raise tensorrt_missing()
-    notes: List[str] = []
+    notes: List[str] = list(plan.notes)
     if not matches[0]:
         notes.append(f"building for {plan.target.name} on another host (force): {matches[1]}")
-    engine = Path(out) if out else plan.onnx.with_name(f"{plan.onnx.stem}.{plan.target.name}.{plan.precision}.plan")
+    named = plan.original or plan.onnx
+    engine = Path(out) if out else named.with_name(f"{named.stem}.{plan.target.name}.{plan.precision}.plan")
     req = BuildRequest(onnx=plan.onnx, engine=engine, target=plan.target, precision=plan.precision,
                        batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
                        timing_cache=timing_cache, inputs=plan.inputs, precision_given=bool(precision))
@@ -156,14 +176,21 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
     version = TrtVersion.parse(trt_version or plan.target.trt_default)
     choice = build_choice(features_for((version.major, version.minor, version.patch)), plan.precision,
                           given=bool(precision), dla_core=dla_core)
-    text = script_text(plan.target, version, plan.onnx, shapes=plan.shapes, precision=choice.precision,
-                       batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
-                       profile_batches=profile_batches, script_file=Path(script).name)
     path = Path(script)
+    onnx, notes = plan.onnx, list(plan.notes) + list(choice.notes)
+    if plan.notes:  # the device needs the copy TensorRT can parse, beside the script
+        onnx = path.parent / f"{Path(str(model)).stem}-trt.onnx"
+        try:
+            shutil.copyfile(plan.onnx, onnx)
+        except OSError as exc:
+            raise TrtbenchError(f"cannot write {onnx}: {exc.strerror}") from None
+        notes.append(f"wrote {onnx}: copy it to the device with the script")
+    text = script_text(plan.target, version, onnx, shapes=plan.shapes, precision=choice.precision,
+                       batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
+                       profile_batches=profile_batches, script_file=path.name)
     try:
         path.write_text(text)
         path.chmod(0o755)
     except OSError as exc:
         raise TrtbenchError(f"cannot write {path}: {exc.strerror}") from None
-    return ScriptResult(path, plan.target, str(version), plan.onnx, choice.precision, plan.batch_range,
-                        list(choice.notes))
+    return ScriptResult(path, plan.target, str(version), onnx, choice.precision, plan.batch_range, notes)
