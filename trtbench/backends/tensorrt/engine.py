@@ -52,7 +52,8 @@ def check_batch_range(inputs: Sequence[ModelInput], batch_range: Tuple[int, int,
     if fixed is not None and batch_range != (fixed, fixed, fixed):
         raise TrtbenchError(f"{onnx_path} has a fixed batch of {fixed}, so it cannot be built for batches "
                             f"{':'.join(map(str, batch_range))}",
-                            hint=f"use --batch-range {fixed}, or export the model with a dynamic batch")
+                            hint=f"use --batch-range {fixed}, or make its batch dynamic first: trtbench export "
+                                 f"{onnx_path.name} --dynamic-batch --out {onnx_path.stem}-dyn.onnx")
 
 
 def profile_shapes(inputs: Sequence[ModelInput], batch_range: Sequence[int],
