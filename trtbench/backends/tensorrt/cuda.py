@@ -96,6 +96,9 @@ class CudaPython:
         self._ck(self.rt.cudaEventSynchronize(end))
         return float(self._ck(self.rt.cudaEventElapsedTime(start, end)))
 
+    def destroy_event(self, event: Any) -> None:
+        self._ck(self.rt.cudaEventDestroy(event))
+
     def device_name(self) -> str:
         props = self._ck(self.rt.cudaGetDeviceProperties(0))
         return _text(props.name).rstrip("\x00")
@@ -145,7 +148,7 @@ class PyCuda:
         stream.synchronize()
 
     def destroy_stream(self, stream: Any) -> None:
-        pass
+        pass  # pycuda destroys a Stream when the last reference to it goes
 
     def htod(self, dst: int, src: np.ndarray, stream: Any) -> None:
         self.drv.memcpy_htod_async(dst, src, stream)
@@ -162,6 +165,9 @@ class PyCuda:
     def elapsed_ms(self, start: Any, end: Any) -> float:
         end.synchronize()
         return float(start.time_till(end))
+
+    def destroy_event(self, event: Any) -> None:
+        pass  # pycuda destroys an Event when the last reference to it goes
 
     def device_name(self) -> str:
         return str(self.drv.Context.get_device().name())
