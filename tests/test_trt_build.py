@@ -24,7 +24,7 @@ from trtbench.backends.tensorrt.versions import features_for, precision_flags
 from trtbench.device.host import HostInfo
 from trtbench.device.targets import get_target
 from trtbench.errors import TrtbenchError
-from trtbench.models.inputs import read_model_input
+from trtbench.models.inputs import read_model_inputs
 
 
 def make_onnx(path: Path, batch="N", relu_only=True) -> Path:
@@ -96,17 +96,17 @@ def test_precision_and_dla_checks_follow_the_profiles():
 
 
 def test_model_input_and_batch_range(tmp_path):
-    dynamic = read_model_input(make_onnx(tmp_path / "d.onnx"))
+    dynamic = read_model_inputs(make_onnx(tmp_path / "d.onnx"))[0]
     assert dynamic.name == "tiles" and dynamic.fixed_batch is None and dynamic.dims[1:] == [1, 28, 28]
     check_batch_range([dynamic], (1, 1024, 4096), tmp_path / "d.onnx")
-    fixed = read_model_input(make_onnx(tmp_path / "f.onnx", batch=64))
+    fixed = read_model_inputs(make_onnx(tmp_path / "f.onnx", batch=64))[0]
     assert fixed.fixed_batch == 64
     check_batch_range([fixed], (64, 64, 64), tmp_path / "f.onnx")
     with pytest.raises(TrtbenchError, match="fixed batch of 64"):
         check_batch_range([fixed], (1, 1024, 4096), tmp_path / "f.onnx")
     (tmp_path / "junk.onnx").write_text("not onnx")
     with pytest.raises(TrtbenchError, match="not a readable ONNX"):
-        read_model_input(tmp_path / "junk.onnx")
+        read_model_inputs(tmp_path / "junk.onnx")
 
 
 def test_metadata_round_trip(tmp_path):
@@ -114,7 +114,7 @@ def test_metadata_round_trip(tmp_path):
     engine = tmp_path / "m.tx1.fp16.plan"
     engine.write_bytes(b"not really a plan")
     req = BuildRequest(onnx=onnx, engine=engine, target=get_target("tx1"), precision="fp16",
-                       batch_range=(1, 1024, 4096), workspace_mib=1024, inputs=[read_model_input(onnx)])
+                       batch_range=(1, 1024, 4096), workspace_mib=1024, inputs=read_model_inputs(onnx))
     host = HostInfo(machine="x86_64", gpu_name="NVIDIA GeForce GTX 960", compute_capability="5.2")
     meta = build_metadata(req, host, (False, "not a Jetson"), driver="api", tensorrt_version="8.6.1",
                           build_seconds=12.5, layers=[{"Name": "conv1", "LayerType": "CaskConvolution"}],
@@ -190,7 +190,7 @@ def _real_build(tmp_path, major_check):
     onnx = make_onnx(tmp_path / "m.onnx", relu_only=False)
     req = BuildRequest(onnx=onnx, engine=tmp_path / "m.plan", target=get_target("h100"), precision="fp32",
                        batch_range=(1, 16, 64), workspace_mib=256, timing_cache=tmp_path / "tc",
-                       input=read_model_input(onnx))
+                       inputs=read_model_inputs(onnx))
     version, seconds, layers, detailed, notes = build_with_api(req)
     assert req.engine.stat().st_size > 0 and (tmp_path / "tc").is_file() and seconds > 0
     assert layers and detailed  # DETAILED verbosity gives layer types

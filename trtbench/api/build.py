@@ -128,6 +128,11 @@ def build(model: Union[str, Path], target: str, *, precision: Optional[str] = No
         from trtbench.backends.tensorrt.build import build_with_api
 
         version, seconds, layers, detailed, driver_notes = build_with_api(req)
+    if not out and req.precision != plan.precision and engine.is_file():
+        # 11.x built the target's default precision as exported (fp32): name the engine for what it is
+        renamed = named.with_name(f"{named.stem}.{plan.target.name}.{req.precision}.plan")
+        engine.replace(renamed)
+        engine = req.engine = renamed
     notes.extend(driver_notes)
     notes.extend(_version_range_notes(plan.target, version))
     metadata = build_metadata(req, host, matches, driver=driver, tensorrt_version=version,

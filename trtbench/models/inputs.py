@@ -114,15 +114,6 @@ def read_model_inputs(onnx_path: Path) -> List[ModelInput]:
     return inputs
 
 
-def read_model_input(onnx_path: Path) -> ModelInput:
-    """The single input of a classifier (the TensorRT route builds single-input engines)."""
-    inputs = read_model_inputs(onnx_path)
-    if len(inputs) != 1:
-        raise TrtbenchError(f"{onnx_path} has {len(inputs)} inputs; this route builds single-input models",
-                            hint="profile it with --backend onnxruntime or torch")
-    return inputs[0]
-
-
 def item_kind(inputs: Sequence[ModelInput]) -> str:
     """What one item of the batch is: ``tile``, ``image`` or ``sample``."""
     if len(inputs) == 1 and inputs[0].item_dims == TILE_SHAPE:
