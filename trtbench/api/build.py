@@ -179,7 +179,7 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
 
     plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
     version = TrtVersion.parse(trt_version or plan.target.trt_default)
-    choice = build_choice(features_for((version.major, version.minor, version.patch)), plan.precision,
+    choice = build_choice(features_for(version.parts), plan.precision,
                           given=bool(precision), dla_core=dla_core)
     path = Path(script)
     onnx, notes = plan.onnx, list(plan.notes) + list(choice.notes)

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from trtbench.errors import TrtbenchError
 
@@ -34,6 +34,10 @@ class TrtVersion:
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def parts(self) -> Tuple[int, int, int]:
+        return (self.major, self.minor, self.patch)
 
     def at_least(self, major: int, minor: int = 0) -> bool:
         return (self.major, self.minor) >= (major, minor)

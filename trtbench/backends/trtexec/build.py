@@ -26,7 +26,7 @@ def build_with_trtexec(req: BuildRequest, trtexec: str = "trtexec") -> Tuple[str
     if binary is None:
         raise TrtbenchError("trtexec not found", hint=missing_trtexec_hint())
     version = detect_version(binary)
-    choice = build_choice(features_for((version.major, version.minor, version.patch)), req.precision,
+    choice = build_choice(features_for(version.parts), req.precision,
                           given=req.precision_given, dla_core=req.dla_core)
     req.precision = choice.precision
     inputs = req.inputs or read_model_inputs(req.onnx)

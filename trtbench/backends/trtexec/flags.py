@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from trtbench.backends.tensorrt.versions import PRECISIONS, build_choice, features_for
+from trtbench.backends.tensorrt.versions import PRECISIONS, TrtFeatures, build_choice, features_for
 from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
 
@@ -64,8 +64,8 @@ def _workspace_args(version: TrtVersion, workspace_mib: Optional[int]) -> List[s
     return [f"--memPoolSize=workspace:{int(workspace_mib)}"]  # a bare number is MiB in 8.4-11.x
 
 
-def _features(version: TrtVersion):  # -> TrtFeatures
-    return features_for((version.major, version.minor, version.patch))
+def _features(version: TrtVersion) -> TrtFeatures:
+    return features_for(version.parts)
 
 
 def _precision_args(version: TrtVersion, precision: str, dla_core: Optional[int] = None) -> List[str]:
@@ -144,12 +144,12 @@ def profile_args(version: TrtVersion, engine: str, out_dir: str, *, shapes: Opti
     return args
 
 
-def shapes_at(inputs: Sequence[Mapping[str, object]], batch: int) -> Dict[str, Shape]:
+def shapes_at(inputs: Sequence[Mapping[str, Any]], batch: int) -> Dict[str, Shape]:
     """The ``--shapes`` of an engine at `batch`, from the inputs in its build metadata
     (``[{"name": ..., "dims": [None, 3, 224, 224]}]``): only inputs whose batch is dynamic."""
     shapes: Dict[str, Shape] = {}
     for item in inputs:
-        dims = list(item.get("dims") or [])  # type: ignore[call-overload]
+        dims = list(item.get("dims") or [])
         if not dims or (isinstance(dims[0], int) and dims[0] > 0):
             continue
         rest = dims[1:]
