@@ -167,3 +167,14 @@ def test_emit_script_for_a_model_with_label_post_processing(cli, tmp_path):
     script = (tmp_path / "sq.sh").read_text()
     assert "MODEL=squeezenet_opset7_winml-trt.onnx" in script
     assert "--optShapes=data:8x3x227x227" in script and "--shapes=data:8x3x227x227" in script
+
+
+def test_an_image_model_gets_an_image_batch_range(cli, tmp_path):
+    """The targets' 1:1024:4096 is for 28x28 tiles; a dynamic 3x224x224 model is built for
+    1:1:32 unless told, and says so."""
+    _image_model(tmp_path / "dyn.onnx", "batch")
+    res = cli("build", "dyn.onnx", "--target", "tx1", "--emit-script", "d.sh")
+    assert res.returncode == 0, res.stderr
+    assert "batch range 1:1:32" in res.stderr
+    text = (tmp_path / "d.sh").read_text()
+    assert "--maxShapes=input.1:32x3x224x224" in text and "--shapes=input.1:1x3x224x224" in text

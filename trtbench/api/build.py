@@ -26,9 +26,10 @@ from trtbench.backends.tensorrt.engine import (
 from trtbench.device.targets import Target, get_target, parse_batch_range, version_tuple
 from trtbench.errors import TrtbenchError
 from trtbench.backends.tensorrt.versions import build_choice, features_for
-from trtbench.models.inputs import ModelInput, fixed_batch, read_model_inputs
+from trtbench.models.inputs import TILE, ModelInput, fixed_batch, item_kind, read_model_inputs
 from trtbench.models.source import DEFAULT_CACHE, onnx_file, resolve_model
 
+IMAGE_BATCH_RANGE = (1, 1, 32)
 WHY = "TensorRT engines only run on the GPU and TensorRT release that built them, so build on the device"
 DRIVERS = ("api", "trtexec")
 
@@ -66,6 +67,13 @@ def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_
     fixed = fixed_batch(inputs)
     if fixed is not None and not batch_range:  # a fixed-batch export is built at its own batch
         batches = (fixed, fixed, fixed)
+    elif not batch_range and item_kind(inputs) != TILE:
+        # the targets' ranges (1:1024:4096) are for the study's 28x28 tiles; 4096 images of 3x224x224
+        # are 2.4 GB of input alone. Other models run at batch 1 by default, as trtexec does.
+        batches = IMAGE_BATCH_RANGE
+        notes.append(f"batch range {':'.join(map(str, batches))} for this model (the target's "
+                     f"{':'.join(map(str, chosen.batch_range))} is for 28x28 tiles); --batch-range MIN:OPT:MAX "
+                     "for others")
     check_batch_range(inputs, batches, onnx)
     shapes = profile_shapes(inputs, batches, onnx)
     return _Plan(chosen, onnx, inputs, shapes, precision, batches, workspace, notes, original)
