@@ -61,8 +61,13 @@ def test_newer_schema_is_refused():
 
 
 def test_trtexec_profile_shape():
-    rows = to_trtexec_profile(make_record())
-    assert rows[0] == {"count": 2}
+    record = make_record()
+    rows = to_trtexec_profile(record)
+    assert rows[0]["count"] == 2
+    run = rows[0]["trtbench"]  # what import-trtexec reads back; trtexec's readers ignore it
+    assert (run["backend"], run["device"], run["precision"], run["batch"]) == \
+        (record.backend, record.device, record.precision, record.batch)
+    assert rows[1]["trtbench"]["category"] == record.layers[0].category
     assert rows[1]["name"] == "/conv1/Conv"
     assert rows[1]["averageMs"] == pytest.approx(1.5)
     assert rows[1]["timeMs"] == pytest.approx(3.0)
