@@ -19,6 +19,7 @@ from trtbench.backends.trtexec.flags import ProfileShapes, build_args, format_co
 from trtbench.device.targets import Target
 from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
+from trtbench.filenames import safe_name
 
 TRTEXEC_VAR = '"$TRTEXEC"'
 
@@ -28,13 +29,19 @@ def _trtexec_line(args: Sequence[str]) -> str:
     return TRTEXEC_VAR + " " + format_command(list(args)[1:])
 
 
+def _comment(text: object) -> str:
+    """Text safe inside a ``#`` comment: one line, printable characters only (a newline in a
+    file name or a profile's title would end the comment and run the rest)."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))
+
+
 def _ere(patterns: Sequence[str]) -> str:
     """The profile's detection regexes as one grep -E alternation."""
     return "|".join(f"({p})" for p in patterns)
 
 
 def script_name(target: Target, onnx: Path) -> str:
-    return f"trtbench-{target.name}-{onnx.stem}.sh"
+    return f"trtbench-{safe_name(target.name)}-{safe_name(onnx.stem)}.sh"
 
 
 def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: ProfileShapes, precision: str,
@@ -44,8 +51,9 @@ def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: Prof
     `shapes`: min/opt/max of each dynamic input (`engine.profile_shapes`); none for a static model,
     which is built and profiled at its own batch without shape flags."""
     model = onnx.name
-    engine = f"{onnx.stem}.{target.name}.{precision}.plan"
-    out = f"trtbench-{target.name}-{onnx.stem}"
+    stem, name = safe_name(onnx.stem), safe_name(target.name)  # they become file names on the device
+    engine = f"{stem}.{name}.{precision}.plan"
+    out = f"trtbench-{name}-{stem}"
     lo, opt, hi = (int(b) for b in batch_range)
     build = build_args(version, model, engine, shapes=shapes, precision=precision, workspace_mib=workspace_mib,
                        dla_core=dla_core, timing_cache=f"{out}/timing.cache", layer_info=f"{out}/layers.json",
@@ -58,10 +66,11 @@ def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: Prof
     lines: List[str] = [
         "#!/usr/bin/env bash",
         f"# Written by trtbench {__version__} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
-        f"# Builds and profiles {model} for {target.title} ({target.sm}) with TensorRT {version}.",
+        f"# Builds and profiles {_comment(model)} for {_comment(target.title)} ({_comment(target.sm)}) "
+        f"with TensorRT {version}.",
         "# TensorRT engines only run on the GPU and TensorRT release that built them, so this runs",
         "# on the device. Copy this script and the ONNX file into one folder there, then:",
-        f"#     bash {script_file or script_name(target, onnx)}",
+        f"#     bash {_comment(shlex.quote(script_file or script_name(target, onnx)))}",
         "# Set TRTEXEC=/path/to/trtexec to choose the binary; TRTBENCH_FORCE=1 skips the checks.",
         *[f"# Note: {n}" for n in version_notes(version)],
         "set -euo pipefail",
@@ -69,6 +78,7 @@ def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: Prof
         f"MODEL={shlex.quote(model)}",
         f"ENGINE={shlex.quote(engine)}",
         f"OUT={shlex.quote(out)}",
+        f"TITLE={shlex.quote(target.title)}",
         'FORCE="${TRTBENCH_FORCE:-0}"',
         "",
         "fail() { echo \"trtbench script: $*\" >&2; exit 2; }",
@@ -107,11 +117,13 @@ def emit_script(target: Target, version: TrtVersion, onnx: Path, *, shapes: Prof
         run_dir = f"{out}/b{int(batch)}"
         at_batch = {name: (int(batch),) + tuple(dims[1][1:]) for name, dims in shapes.items()}
         args = profile_args(version, engine, run_dir, shapes=at_batch, dla_core=dla_core, trtexec="trtexec")
-        lines += ["", f'echo "profiling batch {int(batch)} (log: {run_dir}/run.log)"', f"mkdir -p {shlex.quote(run_dir)}",
+        lines += ["", f'echo "profiling batch {int(batch)} (log: $OUT/b{int(batch)}/run.log)"',
+                  f"mkdir -p {shlex.quote(run_dir)}",
                   _trtexec_line(args) + f" 2>&1 | tee {shlex.quote(run_dir + '/run.log')}"]
-        layers = f" --layers {run_dir}/layers.json" if version.at_least(8, 2) else ""
-        imports.append(f"trtbench import-trtexec --profile {run_dir}/profile.json{layers} "
-                       f"--times {run_dir}/times.json --log {run_dir}/run.log --batch {int(batch)} --target {target.name}")
+        layers = ["--layers", f"{run_dir}/layers.json"] if version.at_least(8, 2) else []
+        imports.append(format_command(["trtbench", "import-trtexec", "--profile", f"{run_dir}/profile.json", *layers,
+                                       "--times", f"{run_dir}/times.json", "--log", f"{run_dir}/run.log",
+                                       "--batch", str(int(batch)), "--target", target.name]))
     lines += [
         "",
         'echo',
@@ -127,17 +139,17 @@ def _device_check(target: Target) -> List[str]:
     if target.kind == "jetson":
         return [
             "",
-            f"# the right device? ({target.title}: /proc/device-tree/model)",
+            f"# the right device? ({_comment(target.title)}: /proc/device-tree/model)",
             "model=$(tr -d '\\0' < /proc/device-tree/model 2>/dev/null || true)",
             f"if ! printf '%s' \"$model\" | grep -Eqi {shlex.quote(_ere(detect.get('model', [])))}; then",
-            f"  check \"this is not the {target.title} (device-tree model: ${{model:-none}}); engines are specific to the GPU\"",
+            "  check \"this is not the $TITLE (device-tree model: ${model:-none}); engines are specific to the GPU\"",
             "fi",
         ]
     return [
         "",
-        f"# the right device? ({target.title}: nvidia-smi's GPU name)",
+        f"# the right device? ({_comment(target.title)}: nvidia-smi's GPU name)",
         "gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 || true)",
         f"if ! printf '%s' \"$gpu\" | grep -Eqi {shlex.quote(_ere(detect.get('gpu_name', [])))}; then",
-        f"  check \"this GPU is not the {target.title} (nvidia-smi: ${{gpu:-none}}); engines are specific to the GPU\"",
+        "  check \"this GPU is not the $TITLE (nvidia-smi: ${gpu:-none}); engines are specific to the GPU\"",
         "fi",
     ]

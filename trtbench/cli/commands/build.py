@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from trtbench.cli import args as common
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             jsonio.write_json(script.to_dict(), args.json)
         console.info(f"wrote {script.script} for {script.target.title} (TensorRT {script.tensorrt}); copy it and "
-                     f"{script.onnx} into one folder on the device and run: bash {script.script.name}")
+                     f"{script.onnx} into one folder on the device and run: bash {shlex.quote(script.script.name)}")
         return 0
     result = build(args.model, args.target, timing_cache=args.timing_cache, driver=args.driver,
                    trtexec=args.trtexec, out=args.out, force=args.force, **shared)
