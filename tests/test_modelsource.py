@@ -97,3 +97,13 @@ def test_checkpoint_is_exported_for_onnx_backends(tmp_path: Path) -> None:
     exported = onnx_file(model)
     assert exported.parent == tmp_path / "cache" and exported.is_file()
     assert resolve_model(str(path), tmp_path / "cache").metadata["onnx"] == str(exported)
+
+
+def test_a_spec_named_like_a_path_stays_in_the_cache(tmp_path):
+    """A spec's name becomes its export's file name: `../../x` must not climb out of the cache."""
+    (tmp_path / "evil.toml").write_text('name = "../../escaped"\ninput = 28\nclasses = 10\nfc = [16]\n'
+                                        '[[conv]]\nout = 4\nkernel = 3\n')
+    cache = tmp_path / "a" / "b" / "cache"
+    source = resolve_model(str(tmp_path / "evil.toml"), cache)
+    assert source.path.resolve().parent == cache.resolve() and source.path.is_file()
+    assert [p.parent for p in tmp_path.rglob("*.onnx")] == [cache]  # nothing written above the cache

@@ -25,6 +25,7 @@ from trtbench.backends.tensorrt.engine import (
 )
 from trtbench.device.targets import Target, get_target, parse_batch_range, version_tuple
 from trtbench.errors import TrtbenchError
+from trtbench.filenames import safe_name
 from trtbench.backends.tensorrt.versions import build_choice, features_for
 from trtbench.models.inputs import TILE, ModelInput, fixed_batch, item_kind, read_model_inputs
 from trtbench.models.source import DEFAULT_CACHE, onnx_file, resolve_model
@@ -192,7 +193,7 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
     path = Path(script)
     onnx, notes = plan.onnx, list(plan.notes) + list(choice.notes)
     if plan.notes:  # the device needs the copy TensorRT can parse, beside the script
-        onnx = path.parent / f"{Path(str(model)).stem}-trt.onnx"
+        onnx = path.parent / f"{safe_name(Path(str(model)).stem)}-trt.onnx"
         try:
             shutil.copyfile(plan.onnx, onnx)
         except OSError as exc:

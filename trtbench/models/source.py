@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.errors import TrtbenchError
+from trtbench.filenames import safe_name
 from trtbench.models.inputs import (IMAGE, TILE, ModelInput, fixed_batch, graph_inputs, item_kind, load_graph,
                                     metadata_json)
 
@@ -143,7 +144,7 @@ def _spec_source(text: str, cache_dir: Path) -> ModelSource:
     from trtbench.models.netspec import resolve_spec
 
     spec = resolve_spec(text)
-    out = cache_dir / f"{spec.name}.onnx"
+    out = cache_dir / f"{safe_name(spec.name)}.onnx"  # a spec name from a TOML file stays in the cache
     if not _cache_matches(out, spec.to_dict()):
         _export(spec, out)
     model = _onnx_source(out, source=text, name=spec.name)
@@ -169,7 +170,7 @@ def _cache_matches(path: Path, spec: Dict[str, Any]) -> bool:
 def _checkpoint_source(path: Path, cache_dir: Path) -> ModelSource:
     _require_file(path, "checkpoint")
     digest = sha256_of(path)
-    out = cache_dir / f"{path.stem}-{digest[:12]}.onnx"
+    out = cache_dir / f"{safe_name(path.stem)}-{digest[:12]}.onnx"
     if out.is_file():
         spec = read_onnx_spec(out)
         trained = None
