@@ -98,3 +98,11 @@ def test_no_color_is_honoured_on_a_terminal(monkeypatch):
         monkeypatch.setattr(console, "_stdout", None)
         assert console.stdout().no_color is expected
     monkeypatch.setattr(console, "_stdout", None)
+
+
+def test_show_of_a_file_without_runs_says_so(cli, tmp_path):
+    """An empty run file is not an empty success: one line, exit 2."""
+    (tmp_path / "empty.json").write_text("[]")
+    result = cli("show", "empty.json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("trtbench: error:") == 1 and "holds no runs" in result.stderr

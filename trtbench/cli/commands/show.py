@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from trtbench.cli import args as common
+from trtbench.errors import TrtbenchError
 
 NAME = "show"
 HELP = "show the tables of saved runs again (run ids from the database, or JSON run files)"
@@ -29,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from trtbench.results.record import write_records
 
     records = load_runs(args.runs, common.db_path(args))
+    if not records:
+        raise TrtbenchError(f"{' '.join(map(str, args.runs))} holds no runs",
+                            hint="trtbench runs lists the stored runs; profile writes them with --json FILE")
     if args.json:
         write_records(records, args.json)
         if args.json == "-":
