@@ -92,6 +92,10 @@ def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] =
     chosen, reason = choose(backend, source, device)
     where = device or default_device(chosen.name)
     data = user_data(source, inputs)
+    if source.inputs and batches and where == "cpu":  # checked before anything is prepared or run
+        from trtbench.models.memory import check_batches_fit
+
+        check_batches_fit(source.name, source.inputs, 0.0, batches)
     notes = prepare_source(source, chosen.name, batches, cache_dir, data)
     counted = add_cost(source)
     if counted:

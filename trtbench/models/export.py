@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import io
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,14 +195,23 @@ def _verify(net: Any, out: Path, spec: NetSpec, norm: Optional[Normalisation], d
 
     tiles, labels, described = _tiles(spec, norm, data_dir, max(VERIFY_BATCHES))
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # failures are raised as one line below, not logged
     session = ort.InferenceSession(str(out), options, providers=["CPUExecutionProvider"])
     worst = 0.0
     agree = 0
     accuracy: Optional[float] = None
     for batch in VERIFY_BATCHES:
         x = tiles[:batch]
-        got = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        try:
+            got = session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types (allocation failures)
+            why = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            oom = re.search(r"Failed to allocate memory for requested buffer of size (\d+)", why)
+            why = f"out of memory (a buffer of {int(oom.group(1)):,} bytes)" if oom else \
+                why.split("Status Message: ")[-1][-200:]
+            raise TrtbenchError(f"onnxruntime cannot run the export of {spec.name} at batch {batch}: "
+                                f"{why}",
+                                hint="the network may be too large for this host; use smaller layers") from None
         with torch.inference_mode():
             want = net(torch.from_numpy(x)).numpy()
         if got.shape != want.shape:

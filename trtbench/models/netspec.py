@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Sequence
 
 from trtbench.errors import TrtbenchError
 from trtbench.tomlio import load_toml
@@ -46,6 +46,26 @@ class LayerGeometry:
     bytes: int  # weights + input + output activations at fp32
 
 
+# Bounds on a spec, checked before any layer is made: past them a network is not one any target
+# runs (and a typo like f100000000n128, 100 million FC layers, would fill the memory).
+MAX_LAYERS = 256  # conv + hidden FC layers
+MAX_WIDTH = 1 << 20  # channels of a conv layer, neurons of an FC layer, classes
+MAX_INPUT = 8192  # tile side in pixels, and input channels
+
+
+def _check_bounds(name: str, layers: int, widths: Sequence[int], input_size: int, channels: int) -> None:
+    if layers > MAX_LAYERS:
+        raise TrtbenchError(f"spec {name}: {layers:,} layers is more than the {MAX_LAYERS} trtbench builds",
+                            hint="use fewer conv or FC layers")
+    wide = max(widths, default=0)
+    if wide > MAX_WIDTH:
+        raise TrtbenchError(f"spec {name}: a width of {wide:,} (channels, neurons or classes) is more than the "
+                            f"{MAX_WIDTH:,} trtbench builds", hint="use narrower layers")
+    if input_size > MAX_INPUT or channels > MAX_INPUT:
+        raise TrtbenchError(f"spec {name}: an input of {channels}x{input_size}x{input_size} is larger than "
+                            f"{MAX_INPUT} pixels or channels", hint="use a smaller input")
+
+
 @dataclass(frozen=True)
 class NetSpec:
     """A classification CNN on square grey tiles."""
@@ -68,6 +88,8 @@ class NetSpec:
                              ("FC layers", fc_layers), ("neurons", neurons)):
             if value < 1:
                 raise TrtbenchError(f"{label} must be at least 1, got {value}")
+        _check_bounds(f"c{conv_layers}d{depth}-f{fc_layers}n{neurons}", conv_layers + fc_layers,
+                      (depth, neurons), 28, 1)
         convs = tuple(
             ConvLayer(out_channels=depth, pool=2 if i == conv_layers - 1 else 0) for i in range(conv_layers)
         )
@@ -83,7 +105,10 @@ class NetSpec:
 
     # ---- geometry -----------------------------------------------------------------------
     def check(self) -> None:
-        """Raise TrtbenchError if the tile would shrink below 1x1 anywhere."""
+        """Raise TrtbenchError if the spec is out of bounds or the tile would shrink below 1x1."""
+        _check_bounds(self.name, len(self.conv) + len(self.fc),
+                      [c.out_channels for c in self.conv] + list(self.fc) + [self.classes],
+                      self.input_size, self.input_channels)
         self.layers()
 
     def layers(self) -> List[LayerGeometry]:

@@ -146,6 +146,9 @@ def _spec_source(text: str, cache_dir: Path) -> ModelSource:
     spec = resolve_spec(text)
     out = cache_dir / f"{safe_name(spec.name)}.onnx"  # a spec name from a TOML file stays in the cache
     if not _cache_matches(out, spec.to_dict()):
+        from trtbench.models.memory import check_weights_fit
+
+        check_weights_fit(f"spec {spec.name}", 4.0 * spec.params)
         _export(spec, out)
     model = _onnx_source(out, source=text, name=spec.name)
     model.spec = spec.to_dict()
