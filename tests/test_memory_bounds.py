@@ -62,3 +62,15 @@ def test_profile_of_a_batch_too_large_stops_at_once(cli):
     result = cli("profile", "c1d20-f1n128", "--batch", "1000000000", "--backend", "onnxruntime", "--no-db")
     assert result.returncode == 2 and result.stderr.count("trtbench: error:") == 1
     assert "available" in result.stderr and "--batch" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_sweep_point_that_cannot_fit_stops_the_sweep_before_its_first_point(tmp_path):
+    from trtbench.sweeps.file import load_sweep
+    from trtbench.sweeps.plan import plan_sweep
+
+    (tmp_path / "s.toml").write_text('kind = "sweep"\nname = "s"\n[defaults]\nconv_layers = 1\ndepth = 20\n'
+                                     'fc_layers = 1\nneurons = 128\nbatch = 16\n[[group]]\nname = "g"\n'
+                                     'batch = [16, 1000000000]\n')
+    with pytest.raises(TrtbenchError, match="g/c1d20-f1n128@1000000000") as err:
+        plan_sweep(load_sweep(tmp_path / "s.toml"))
+    assert "a batch of" in str(err.value.hint)

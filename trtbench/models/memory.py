@@ -53,7 +53,7 @@ def _size(n: float) -> str:
 
 
 def check_batches_fit(name: str, inputs: Sequence[ModelInput], weight_bytes: float, batches: Sequence[int],
-                      available: Optional[int] = None) -> None:
+                      available: Optional[int] = None, fix: str = "--batch") -> None:
     """Refuse, before anything runs, a batch whose inputs and weights alone exceed the memory
     this host has available; the line says the largest batch that fits."""
     free = available if available is not None else available_bytes()
@@ -68,7 +68,7 @@ def check_batches_fit(name: str, inputs: Sequence[ModelInput], weight_bytes: flo
                 f"batch {batch:,} of {name} needs at least {_size(need)} ({_size(per_item)} of input per item"
                 + (f", {_size(weight_bytes)} of weights" if weight_bytes else "")
                 + f"), and this host has {_size(free)} available",
-                hint=f"use --batch {fits:,} or less" if fits >= 1 else "the weights alone do not fit here")
+                hint=f"use {fix} {fits:,} or less" if fits >= 1 else "the weights alone do not fit here")
         return  # the largest batch fits, so every smaller one does
 
 

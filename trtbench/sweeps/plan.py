@@ -115,6 +115,25 @@ def order_points(points: Sequence[SweepPoint], order: str = "interleave", seed: 
     return [p for _, _, p in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
+MAX_POINTS = 10_000  # a sweep of more points is a typo, or weeks of measuring
+
+
+def check_points(name: str, points: Sequence[SweepPoint]) -> None:
+    """Before the first point runs: not too many points, and every point's batch fits in memory."""
+    from trtbench.models.inputs import ModelInput
+    from trtbench.models.memory import available_bytes, check_batches_fit
+
+    if len(points) > MAX_POINTS:
+        raise TrtbenchError(f"sweep {name} has {len(points):,} points, more than the {MAX_POINTS:,} trtbench runs",
+                            hint="select groups with --group, or use fewer values")
+    free = available_bytes()
+    for point in points:
+        spec = point.spec
+        tiles = [ModelInput("tiles", [None, spec.input_channels, spec.input_size, spec.input_size])]
+        check_batches_fit(f"{point.key} of sweep {name}", tiles, 4.0 * spec.params, [point.batch], free,
+                          fix="a batch of")
+
+
 def plan_sweep(sweep: Sweep, groups: Optional[Sequence[str]] = None, order: str = "interleave",
                seed: Optional[int] = None, iterations: Optional[int] = None,
                loops: Optional[int] = None) -> SweepPlan:
@@ -126,6 +145,7 @@ def plan_sweep(sweep: Sweep, groups: Optional[Sequence[str]] = None, order: str 
             raise TrtbenchError(f"sweep {sweep.name} has no group {', '.join(unknown)}",
                                 hint=f"its groups: {', '.join(known)}")
     selected = [p for g in sweep.groups if not groups or g.name in groups for p in g.points]
+    check_points(sweep.name, selected)
     ordered = order_points(selected, order, seed)
     if iterations is not None and iterations < 1 or loops is not None and loops < 1:
         raise TrtbenchError("--iterations and --loops must be at least 1")
