@@ -41,3 +41,12 @@ class PartlyDone(TrtbenchError):
     def __init__(self, message: str, done: Sequence[Any], hint: Optional[str] = None) -> None:
         super().__init__(message, hint)
         self.done = list(done)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C after some steps finished: `done` holds them, so a caller writes them to every
+    requested output before it stops."""
+
+    def __init__(self, done: Sequence[Any]) -> None:
+        super().__init__()
+        self.done = list(done)

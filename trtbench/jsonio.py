@@ -66,6 +66,29 @@ def write_text(text: str, dest: Dest, what: str = "--json") -> None:
         raise TrtbenchError(f"cannot write {path}: {exc.strerror or exc}", hint=f"give another path to {what}") from None
 
 
+def check_writable(dest: Dest, what: str = "--json", creates_folders: bool = False) -> None:
+    """Raise now, before any work, when `dest` cannot be written: its folder is missing or
+    read-only (``-`` is stdout). A folder given as `dest` that exists is checked as the folder
+    outputs go into; `creates_folders`: the command makes missing folders, so the nearest one that
+    exists is checked. A probe file is created and removed."""
+    if str(dest) == "-":
+        return
+    path = Path(dest)
+    folder = path if path.is_dir() else path.parent
+    while creates_folders and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise TrtbenchError(f"cannot write {path}: the folder {folder} does not exist",
+                            hint=f"create it, or give another path to {what}")
+    probe = folder / f".trtbench-probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise TrtbenchError(f"cannot write into {folder}: {exc.strerror or exc}",
+                            hint=f"give another path to {what}") from None
+
+
 def write_json(payload: Any, dest: Dest, what: str = "--json", indent: Optional[int] = 2) -> None:
     """`payload` as JSON to the file `dest` (atomically) or to stdout for ``-``."""
     write_text(dumps(payload, indent=indent), dest, what)

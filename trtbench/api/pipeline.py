@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from trtbench.backends.base import Backend, LoadOptions, Session
-from trtbench.errors import PartlyDone, TrtbenchError
+from trtbench.errors import Interrupted, PartlyDone, TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE, ModelSource, add_cost, resolve_model
 from trtbench.results.record import RunRecord
 from trtbench.results.store import Store
@@ -178,6 +178,10 @@ def measure_batches(opened: Opened, batches: Sequence[int], method: Method, stor
                              loops=method.loops, warmup=method.warmup, profile=method.profile,
                              profile_iterations=method.profile_iterations,
                              telemetry="auto" if method.telemetry else None)
+        except KeyboardInterrupt:
+            if done:  # Ctrl-C: the batches measured so far are stored; hand them on for the other outputs
+                raise Interrupted(done) from None
+            raise
         except TrtbenchError as exc:
             if len(batches) == 1:
                 raise

@@ -112,6 +112,21 @@ def _export_tables(args: argparse.Namespace) -> None:
         console.info(f"wrote {path}")
 
 
+OUTPUTS = ("json", "csv", "markdown", "export_profile", "out", "emit_script")
+MAKES_FOLDERS = ("out",)  # --out folders (study, plot) and files (train) are created with their folders
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every file or folder the command will write is checked writable before any work starts,
+    so an hour of measuring is not lost to a typo in --json or a read-only folder."""
+    from trtbench import jsonio
+
+    for name in OUTPUTS:
+        value = getattr(args, name, None)
+        if value not in (None, "", "-"):
+            jsonio.check_writable(value, "--" + name.replace("_", "-"), creates_folders=name in MAKES_FOLDERS)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 a finding such as drift, 2 a user error)."""
     args_list: List[str] = list(sys.argv[1:] if argv is None else argv)
@@ -125,6 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_outputs(args)
         code = int(args._run(args) or 0)
         _export_tables(args)
         return code

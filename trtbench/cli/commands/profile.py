@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Optional
 
 from trtbench.cli import args as common
-from trtbench.errors import PartlyDone, TrtbenchError
+from trtbench.errors import Interrupted, PartlyDone, TrtbenchError
 from trtbench.render import console
 
 NAME = "profile"
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise TrtbenchError("--export-profile writes per-layer times, which --no-profile skips",
                             hint="drop one of the two")
     db = None if args.no_db else common.db_path(args)
-    failed = None
+    failed: Optional[BaseException] = None
     try:
         records = profile(args.model, batches, backend=args.backend, device=args.device, precision=args.precision,
                           db=db, iterations=args.iterations, loops=args.loops, warmup=args.warmup,
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
                           threads=args.threads, cuda_graph=args.cuda_graph, channels_last=args.channels_last,
                           inputs=inputs, cache_dir=args.cache_dir, log=lambda line: console.info(f"trtbench: {line}"))
     except PartlyDone as exc:  # show and save the batches that were measured, then report the others
+        records, failed = exc.done, exc
+    except Interrupted as exc:  # Ctrl-C: the measured batches go to every output, then stop
         records, failed = exc.done, exc
     if args.export_profile:
         for record in records:
