@@ -127,3 +127,109 @@ def test_runs_on_a_missing_database_says_so_without_creating_it(cli, tmp_path: P
     out = cli("runs", "--db", "none.db")
     assert out.returncode == 0 and "does not exist" in out.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+# ---- a poisoned store: bad records are refused, bad rows skipped and set aside ----------------
+
+import math  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+
+
+def _one_error_line(out) -> str:
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("trtbench: error:"), out.stderr
+    return lines[0]
+
+
+def _run_ids(cli, db: str) -> list:
+    out = cli("runs", "--db", db, "--json", "-")
+    assert out.returncode == 0, out.stderr
+    return [r["run_id"] for r in json.loads(out.stdout)]
+
+
+def test_a_damaged_row_is_skipped_checked_and_quarantined(cli, tmp_path: Path, run_files) -> None:
+    tx1, gtx = run_files
+    assert cli("runs", "import", "tx1.json", "gtx960.json", "--db", "hist.db").returncode == 0
+    garbage, nan = tx1[0].run_id, gtx[1].run_id
+    conn = sqlite3.connect(str(tmp_path / "hist.db"))
+    conn.execute("UPDATE runs SET record = 'not json {' WHERE run_id = ?", (garbage,))
+    data = gtx[1].to_dict()
+    data["end_to_end_ms"], data["batch"] = math.nan, "12"
+    conn.execute("UPDATE runs SET record = ? WHERE run_id = ?", (json.dumps(data), nan))
+    conn.commit()
+    conn.close()
+    good = sorted([tx1[1].run_id, gtx[0].run_id])
+
+    listed = cli("runs", "--db", "hist.db")
+    assert listed.returncode == 0, listed.stderr
+    assert tx1[1].run_id[:12] in listed.stdout and garbage[:12] not in listed.stdout
+    warnings = [line for line in listed.stderr.splitlines() if line.startswith("warning: skipped run")]
+    assert len(warnings) == 2 and all("trtbench runs check --repair --db hist.db" in w for w in warnings)
+    assert any(nan in w and "batch is the text '12'" in w for w in warnings)
+    assert sorted(_run_ids(cli, "hist.db")) == good
+    exported = cli("runs", "export", "--out", "all.json", "--db", "hist.db")
+    assert exported.returncode == 0 and garbage in exported.stderr
+    assert sorted(r.run_id for r in read_records(tmp_path / "all.json")) == good
+    assert nan in _one_error_line(cli("show", nan[:10], "--db", "hist.db"))
+    assert cli("show", tx1[1].run_id, "--db", "hist.db").returncode == 0
+
+    checked = cli("runs", "check", "--db", "hist.db")
+    assert checked.returncode == 1 and garbage in checked.stdout and nan in checked.stdout
+    assert "runs check --repair" in checked.stdout
+    report = json.loads(cli("runs", "check", "--db", "hist.db", "--json", "-").stdout)
+    assert not report["clean"] and {d["run_id"] for d in report["damaged"]} == {garbage, nan}
+
+    repaired = cli("runs", "check", "--repair", "--db", "hist.db")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "moved 2 damaged run(s) into the quarantine table" in repaired.stdout
+    clean = cli("runs", "--db", "hist.db")
+    assert clean.returncode == 0 and "warning" not in clean.stderr
+    assert sorted(_run_ids(cli, "hist.db")) == good
+    assert cli("runs", "check", "--db", "hist.db").returncode == 0
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("end_to_end_ms", math.nan, "end_to_end_ms is NaN, not a finite number"),
+    ("batch", 0, "batch is 0, not a whole number from 1 to 10,000,000"),
+    ("tiles_per_ms", "12", "tiles_per_ms is the text '12', not a number"),
+])
+def test_import_refuses_a_bad_record_in_one_line_and_stores_nothing(cli, tmp_path: Path, run_files,
+                                                                     field, value, words) -> None:
+    tx1, _ = run_files
+    data = [r.to_dict() for r in tx1]
+    data[1][field] = value
+    (tmp_path / "bad.json").write_text(json.dumps(data))  # Python's json writes NaN as it is
+    line = _one_error_line(cli("runs", "import", "bad.json", "--db", "hist.db"))
+    assert f"bad.json, record 2 of 2 (run {tx1[1].run_id}): {words}" in line
+    assert "nothing was imported" in line and "--skip-bad" in line
+    assert not (tmp_path / "hist.db").exists() or _run_ids(cli, "hist.db") == []
+    skipping = cli("runs", "import", "bad.json", "--skip-bad", "--db", "hist.db")
+    assert skipping.returncode == 0 and "imported 1 run(s)" in skipping.stderr
+    assert f"not imported: bad.json, record 2 of 2 (run {tx1[1].run_id})" in skipping.stderr
+    assert _run_ids(cli, "hist.db") == [tx1[0].run_id]
+
+
+def _real_db(cli, tmp_path: Path) -> bytes:
+    from fake_runs import make_record
+
+    layers = [(f"layer{i}", "conv", 0.1, "Conv") for i in range(60)]
+    write_records([make_record(batch=b, layers=layers) for b in range(1, 25)], tmp_path / "many.json")
+    assert cli("runs", "import", "many.json", "--db", "real.db").returncode == 0
+    return (tmp_path / "real.db").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "truncated"])
+def test_a_corrupted_database_file_is_refused_and_left_unchanged(cli, tmp_path: Path, run_files,
+                                                                 damage: str) -> None:
+    whole = _real_db(cli, tmp_path)
+    broken = os.urandom(len(whole)) if damage == "random bytes" else whole[: len(whole) // 2]
+    path = tmp_path / "broken.db"
+    path.write_bytes(broken)
+    for args in (("runs",), ("runs", "import", "tx1.json"), ("show", "abc123")):
+        line = _one_error_line(cli(*args, "--db", "broken.db"))
+        assert "broken.db is not a trtbench database" in line and "trtbench runs check" in line, line
+        assert path.read_bytes() == broken
+    checked = cli("runs", "check", "--db", "broken.db")
+    assert checked.returncode == 1 and "move it aside" in checked.stdout
+    assert path.read_bytes() == broken

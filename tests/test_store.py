@@ -261,3 +261,186 @@ def test_kill_9_in_the_middle_of_writes_leaves_only_whole_batches(tmp_path: Path
         assert {count for (count,) in layer_counts} == {300}
         assert len(layer_counts) == len(runs)
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# ---- damage: bad rows are skipped and named, bad files refused before any write ---------------
+
+import json  # noqa: E402
+import logging  # noqa: E402
+
+from trtbench.results import health  # noqa: E402
+from trtbench.results.wellformed import BadRecord  # noqa: E402
+
+
+def _damage(path: Path, run_id: str, text: str) -> None:
+    """Write a row's record JSON behind the store's back, as a bad disk or another tool would."""
+    conn = sqlite3.connect(str(path))
+    conn.execute("UPDATE runs SET record = ? WHERE run_id = ?", (text, run_id))
+    conn.commit()
+    conn.close()
+
+
+def _nan_batch_text(record: RunRecord) -> str:
+    data = record.to_dict()
+    data["end_to_end_ms"], data["batch"] = float("nan"), "12"
+    return json.dumps(data)  # Python's json writes NaN
+
+
+@pytest.fixture
+def damaged_db(tmp_path: Path):
+    """Four runs, newest first: ok, garbage JSON, NaN and a text batch, ok."""
+    records = [make_record(batch=b, created=f"2026-01-0{i}T00:00:00+00:00") for i, b in enumerate((8, 16, 32, 64), 1)]
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add(records)
+    _damage(path, records[1].run_id, '{"schema_version": 3, "run_id": ')
+    _damage(path, records[2].run_id, _nan_batch_text(records[2]))
+    return path, records
+
+
+def test_find_skips_damaged_rows_and_names_each(damaged_db) -> None:
+    path, records = damaged_db
+    said = []
+    with Store(path, warn=said.append) as store:
+        assert [r.run_id for r in store.find()] == [records[3].run_id, records[0].run_id]
+        assert [r.run_id for r in store.find(limit=2)] == [records[3].run_id, records[0].run_id]  # limit counts good ones
+        assert {row.run_id for row in store.skipped} == {records[1].run_id, records[2].run_id}
+    assert any(records[1].run_id in s and "does not parse" in s for s in said)
+    assert any(records[2].run_id in s and "batch is the text '12'" in s and "end_to_end_ms is NaN" in s
+               for s in said)
+    assert all("trtbench runs check --repair" in s for s in said)
+
+
+def test_without_a_warn_callback_skips_go_to_logging(damaged_db, caplog) -> None:
+    path, records = damaged_db
+    with caplog.at_level(logging.WARNING, logger="trtbench.results.store"), Store(path) as store:
+        assert len(store.find()) == 2
+    assert records[2].run_id in caplog.text
+
+
+def test_many_damaged_rows_are_summed_up(tmp_path: Path) -> None:
+    records = [make_record(batch=b) for b in range(1, 9)]
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add(records)
+    for record in records[1:]:
+        _damage(path, record.run_id, "[]")
+    said = []
+    with Store(path, warn=said.append) as store:
+        assert [r.run_id for r in store.find()] == [records[0].run_id]
+    assert len(said) == store_module.SHOWN_SKIPS + 1 and "skipped 4 more damaged runs" in said[-1]
+
+
+def test_get_names_a_damaged_run_and_the_fix(damaged_db) -> None:
+    path, records = damaged_db
+    with Store(path) as store:
+        with pytest.raises(TrtbenchError) as err:
+            store.get(records[2].run_id[:10])
+        assert store.get(records[0].run_id).batch == 8  # the others still read
+    assert records[2].run_id in str(err.value) and "runs check --repair" in str(err.value)
+
+
+def test_a_newer_record_is_skipped_with_upgrade_and_never_quarantined(tmp_path: Path) -> None:
+    newer, ok = make_record(), make_record()
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add([newer, ok])
+    _damage(path, newer.run_id, json.dumps({**newer.to_dict(), "schema_version": 99}))
+    said = []
+    with Store(path, warn=said.append) as store:
+        assert [r.run_id for r in store.find()] == [ok.run_id]
+    assert "upgrade trtbench" in said[0]
+    found = health.repair(path, health.inspect(path))
+    assert found.clean and [row.run_id for row in found.newer] == [newer.run_id] and not found.moved
+
+
+def test_add_refuses_a_record_that_is_not_well_formed(tmp_path: Path) -> None:
+    good, bad = make_record(), make_record()
+    bad.end_to_end_ms = float("nan")
+    with Store(tmp_path / "runs.db") as store:
+        with pytest.raises(BadRecord, match=f"run {bad.run_id} cannot be stored: end_to_end_ms is null"):
+            store.add([good, bad])
+        assert store.find() == []  # one transaction: nothing of the batch
+
+
+def test_check_finds_damaged_rows_and_repair_quarantines_them(damaged_db) -> None:
+    path, records = damaged_db
+    before = path.read_bytes()
+    found = health.inspect(path)
+    assert path.read_bytes() == before  # looking writes nothing
+    assert not found.clean and found.runs == 4 and not found.file_damaged
+    assert {row.run_id for row in found.damaged} == {records[1].run_id, records[2].run_id}
+    fixed = health.repair(path, found)
+    assert fixed.clean and len(fixed.moved) == 2 and fixed.quarantined == 2
+    with Store(path) as store:
+        said = []
+        store.warn = said.append
+        assert len(store.find()) == 2 and said == []
+        columns = [row[1] for row in store.conn.execute("PRAGMA table_info(quarantine)")]
+        kept = store.conn.execute("SELECT run_id, record, reason, quarantined FROM quarantine ORDER BY run_id").fetchall()
+        left = store.conn.execute("SELECT COUNT(*) FROM layers WHERE run_id IN (?, ?)",
+                                  (records[1].run_id, records[2].run_id)).fetchone()[0]
+    assert set(store_module._COLUMNS) <= set(columns) and {"reason", "quarantined"} <= set(columns)
+    assert sorted(k[0] for k in kept) == sorted([records[1].run_id, records[2].run_id]) and left == 0
+    assert all(k[2] and k[3].startswith("20") for k in kept)  # why, and when
+    assert health.inspect(path).clean
+
+
+@pytest.mark.parametrize("damage", ["random", "truncated mid-page", "truncated at a page", "header only"])
+def test_a_damaged_file_is_refused_before_anything_is_written(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add([make_record(batch=b, layers=[(f"l{i}", "conv", 0.1, "Conv") for i in range(40)])
+                   for b in range(1, 30)])
+    whole = path.read_bytes()
+    page = int.from_bytes(whole[16:18], "big")
+    path.write_bytes({"random": os.urandom(len(whole)), "truncated mid-page": whole[: len(whole) // 2 + 100],
+                      "truncated at a page": whole[: page * 3], "header only": whole[:100]}[damage])
+    before = path.read_bytes()
+    for attempt in (lambda s: s.find(), lambda s: s.add([make_record()])):
+        with pytest.raises(TrtbenchError) as err:
+            with Store(path) as store:
+                attempt(store)
+        assert "not a trtbench database" in str(err.value) and "trtbench runs check" in str(err.value)
+    assert path.read_bytes() == before
+    assert health.inspect(path).file_problem
+
+
+def test_an_interrupted_write_is_left_to_sqlite_to_roll_back(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add([make_record()])
+    path.write_bytes(path.read_bytes()[:-100])  # torn, but a hot journal would make SQLite mend it
+    assert store_module.file_problem(path)
+    Path(f"{path}-journal").write_bytes(b"")
+    assert store_module.file_problem(path) is None
+
+
+def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    conn = sqlite3.connect(str(path))
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(TrtbenchError, match="not trtbench's .*notes"):
+        Store(path).open()
+    assert path.read_bytes() == before
+    assert health.inspect(path).file_kind == health.FOREIGN
+
+
+def test_damage_inside_the_file_is_reported_not_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        store.add([make_record(batch=b, layers=[(f"l{i}", "conv", 0.1, "Conv") for i in range(40)])
+                   for b in range(1, 30)])
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    for p in range(3, 8):
+        data[p * page + 8: p * page + 200] = os.urandom(192)
+    path.write_bytes(bytes(data))
+    found = health.inspect(path)
+    assert found.integrity and not found.clean
+    before = path.read_bytes()
+    assert not health.repair(path, found).moved and path.read_bytes() == before
+    assert "sqlite3" in found.salvage() and ".dump" in found.salvage()

@@ -39,6 +39,7 @@ _API: Dict[str, str] = {
     "import_runs": "api.runs",
     "delete_runs": "api.runs",
     "import_trtexec": "api.runs",
+    "check_runs": "api.runs",
     "compare": "api.compare",
     "compare_all": "api.compare",
     "fit": "api.fit",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import traceback
 from typing import List, Optional, Sequence
@@ -127,6 +128,21 @@ def _check_outputs(args: argparse.Namespace) -> None:
             jsonio.check_writable(value, "--" + name.replace("_", "-"), creates_folders=name in MAKES_FOLDERS)
 
 
+class _ConsoleWarnings(logging.Handler):
+    """The core's warnings (a damaged database row skipped, say) as `warning:` lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console.warn(record.getMessage())
+
+
+def _warnings_to_console() -> None:
+    logger = logging.getLogger("trtbench")
+    if not any(isinstance(h, _ConsoleWarnings) for h in logger.handlers):
+        handler = _ConsoleWarnings(level=logging.WARNING)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 a finding such as drift, 2 a user error)."""
     args_list: List[str] = list(sys.argv[1:] if argv is None else argv)
@@ -136,6 +152,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose exclude each other")
     console.configure(quiet=args.quiet, verbose=args.verbose)
+    _warnings_to_console()
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

@@ -37,6 +37,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from trtbench import jsonio
 from trtbench.categories import CATEGORIES
 from trtbench.errors import TrtbenchError
+from trtbench.results import wellformed
 
 SCHEMA_VERSION = 3
 SCHEMA_FILE = Path(__file__).with_name("run-record.schema.json")
@@ -329,10 +330,14 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<record>") -> "RunRecord":
-        """A record from its JSON data (any schema version this trtbench knows, migrated)."""
+        """A record from its JSON data (any schema version this trtbench knows, migrated).
+
+        Data that is not well formed (`trtbench.results.wellformed`: text or NaN for a number, a
+        batch of 0, ...) raises `wellformed.BadRecord`, one line naming `source` and the field."""
         if not isinstance(data, Mapping):
             raise TrtbenchError(f"{source} is not a trtbench run record (not a JSON object)")
         data = migrate(data, source)
+        wellformed.require(data, source)
         kwargs = _known(cls, data)
         try:
             kwargs["layers"] = [LayerTime.from_dict(layer) for layer in data.get("layers") or []]
@@ -356,19 +361,19 @@ def migrate(data: Mapping[str, Any], source: str = "<record>") -> Dict[str, Any]
     version = data.get("schema_version")
     if version is None or "backend" not in data or "batch" not in data:
         raise TrtbenchError(f"{source} is not a trtbench run record (no schema_version/backend/batch)")
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise TrtbenchError(f"{source} has schema_version {version!r}, not a number") from None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise TrtbenchError(f"{source} has schema_version {version!r}, not a version number (1 to {SCHEMA_VERSION})",
+                            hint="a trtbench record holds a whole number there")
     if version > SCHEMA_VERSION:
         raise TrtbenchError(
             f"{source} has schema_version {version}, newer than this trtbench reads ({SCHEMA_VERSION})",
             hint="upgrade trtbench",
         )
     out = dict(data)
-    if version < 2:
+    if version < 2 and isinstance(out.get("host") or {}, Mapping):  # else wellformed names the bad host
         host = dict(out.get("host") or {})
-        out["session"] = dict(host.pop("session", None) or {})
+        session = host.pop("session", None) or {}
+        out["session"] = dict(session) if isinstance(session, Mapping) else session
         out["host"] = host
         out.setdefault("kind", PROFILE)
         out.setdefault("tags", {})

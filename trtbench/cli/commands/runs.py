@@ -1,4 +1,5 @@
-"""`trtbench runs`: list the saved runs; export and import them as JSON; delete them."""
+"""`trtbench runs`: list the saved runs; export and import them as JSON; delete them; check the
+database and set damaged runs aside (`runs check --repair`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from trtbench.results.store import parse_since, utc_time
 NAME = "runs"
 HELP = "list saved runs (filter by model, backend, device, batch, tag); export, import or delete them"
 EXAMPLE = "trtbench runs --model c1d20-f1n1024 --limit 10   |   trtbench runs export 3f2a9c --out tx1.json"
+SHOWN_LINES = 12  # of SQLite's integrity report (it can run to thousands)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +43,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "import", help="add the runs of JSON run files to the database (re-importing adds nothing)"
     )
     imp.add_argument("files", nargs="+", metavar="FILE.json")
+    imp.add_argument("--skip-bad", action="store_true",
+                     help="import the well-formed records and name the others (default: a bad record "
+                          "stops the import and nothing is stored)")
     _add_db_json(imp, json_option=False)
     delete = actions.add_parser("delete", help="remove runs (ids or prefixes) from the database")
     delete.add_argument("run_ids", nargs="+", metavar="RUN")
     _add_db_json(delete, json_option=False)
+    check = actions.add_parser(
+        "check", help="check the database file and every stored run; exit 1 when something is damaged"
+    )
+    check.add_argument("--repair", action="store_true",
+                       help="move damaged runs into the database's quarantine table (exit 0 once clean)")
+    check.add_argument("--quick", action="store_true",
+                       help="SQLite's quick_check instead of integrity_check (faster on very large files)")
+    _add_db_json(check)
 
 
 def _add_filters(parser: argparse.ArgumentParser, default: object) -> None:
@@ -111,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         return _import(args)
     if action == "delete":
         return _delete(args)
+    if action == "check":
+        return _check(args)
     return _list(args)
 
 
@@ -129,7 +144,7 @@ def _list(args: argparse.Namespace) -> int:
 
     db = _db(args)
     filters = _filters(args)
-    records = find_runs(db, **filters, limit=args.limit or None, kind=None)
+    records = find_runs(db, **filters, limit=args.limit or None, kind=None, warn=console.warn)
     rows = [record.summary() for record in records]
     if args.json:
         jsonio.write_json(rows, args.json)
@@ -192,7 +207,7 @@ def _export(args: argparse.Namespace) -> int:
         records = load_runs(args.run_ids, _db(args))
     else:
         open_existing(_db(args))  # a missing database is an error here, not an empty export
-        records = list(reversed(find_runs(_db(args), **filters, kind=None)))  # oldest first, as measured
+        records = list(reversed(find_runs(_db(args), **filters, kind=None, warn=console.warn)))  # oldest first
         if not records:
             raise TrtbenchError(
                 f"no runs in {_db(args)} match the filters", hint="list them with: trtbench runs"
@@ -206,7 +221,7 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from trtbench.api.runs import import_runs
 
-    new, skipped = import_runs(args.files, _db(args))
+    new, skipped = import_runs(args.files, _db(args), skip_bad=args.skip_bad, warn=console.warn)
     console.info(f"imported {len(new)} run(s) into {_db(args)}" + (f"; {skipped} already there" if skipped else ""))
     return 0
 
@@ -217,3 +232,55 @@ def _delete(args: argparse.Namespace) -> int:
     count = delete_runs(args.run_ids, _db(args))
     console.info(f"deleted {count} run(s)")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Exit 0: clean (or --repair made it so); 1: damage found and left (a finding, like drift)."""
+    from trtbench.api.runs import check_runs
+    from trtbench.results.health import DAMAGED, FOREIGN
+
+    health = check_runs(_db(args), repair=args.repair, quick=args.quick)
+    if args.json:
+        jsonio.write_json(health.to_dict(), args.json)
+        if args.json == "-":
+            return 0 if health.clean else 1
+    db = health.path
+    if health.file_problem:
+        console.line(f"{db}: {health.file_problem}")
+        if health.file_kind == FOREIGN:
+            console.line("trtbench leaves it alone: give trtbench a file of its own with --db FILE")
+        else:
+            console.line(f"move it aside (mv {db} {db}.damaged) and give another file with --db FILE"
+                         + (f"; copy out what can still be read with: {health.salvage()}"
+                            if health.file_kind == DAMAGED else ""))
+        return 1
+    if health.integrity:
+        console.line(f"{db}: SQLite's {health.check} found damage in the file:")
+        for said in health.integrity[:SHOWN_LINES]:
+            console.line(f"  {said}")
+        if len(health.integrity) > SHOWN_LINES:
+            console.line(f"  ... and {len(health.integrity) - SHOWN_LINES} more lines (--json - shows all)")
+    else:
+        console.line(f"{db}: the file is sound ({health.check} ok); {health.runs:,} stored run(s) read")
+    damaged = health.damaged
+    if health.moved or damaged:
+        t = console.table("Moved into the quarantine table" if health.moved and not damaged
+                          else "Damaged runs", ["run", "why it cannot be read"], no_wrap=["run"])
+        for row in health.moved or damaged:
+            t.add_row(row.run_id[:32], row.reason)
+        console.show(t)
+    if health.newer:
+        console.line(f"{len(health.newer)} run(s) were written by a newer trtbench: not damaged; "
+                     "upgrade trtbench to read them")
+    if health.moved:
+        console.line(f"moved {len(health.moved)} damaged run(s) into the quarantine table "
+                     f"({health.quarantined} there now); trtbench runs lists the others")
+    elif health.quarantined:
+        console.detail(f"the quarantine table holds {health.quarantined} run(s) set aside earlier")
+    if health.integrity:
+        left = f"{len(damaged)} damaged run(s) left in place: " if damaged else ""
+        console.line(f"{left}--repair does not write into a damaged file; copy out what can still be read "
+                     f"with: {health.salvage()}, then check that file")
+    elif damaged:
+        console.line(f"{len(damaged)} damaged run(s): set them aside with: trtbench runs check --repair --db {db}")
+    return 0 if health.clean else 1
