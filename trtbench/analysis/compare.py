@@ -15,6 +15,7 @@ different batch sizes compare fairly.
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -30,8 +31,12 @@ ORDERED = ("conv", "pool", "fc")  # structural layers: the i-th of A does the i-
 
 
 def speedup(a_ms: float, b_ms: float) -> Optional[float]:
-    """How many times faster B is than A (A's time over B's); None when either time is zero."""
-    return a_ms / b_ms if a_ms > 0 and b_ms > 0 else None
+    """How many times faster B is than A (A's time over B's); None when either time is zero, or
+    the ratio is beyond a float (it would be 0 or inf, and the flags divide by it)."""
+    if not (a_ms > 0 and b_ms > 0):
+        return None
+    ratio = a_ms / b_ms
+    return ratio if 0.0 < ratio < math.inf else None
 
 
 @dataclass
@@ -155,6 +160,10 @@ class Comparison:
 # ---- the comparison -------------------------------------------------------------------------
 def compare(a: RunRecord, b: RunRecord) -> Comparison:
     """Per-category and total time per tile of A and B, speedups B over A, flags, prediction, layers."""
+    for side, record in (("A", a), ("B", b)):
+        if not record.batch or record.batch < 1:  # times are per item: ms / batch
+            raise TrtbenchError(f"run {record.run_id} ({side}) has batch {record.batch!r}, so it has no time "
+                                "per item", hint="compare runs of batch 1 or more")
     total = CategoryRow("total", a.ms_per_tile, b.ms_per_tile, speedup(a.ms_per_tile, b.ms_per_tile))
     names = [c for c in CATEGORIES if c in a.categories or c in b.categories]
     names += sorted((set(a.categories) | set(b.categories)) - set(names))
@@ -292,10 +301,11 @@ def _roofline(a: RunRecord, a_target: Any, b: RunRecord, b_target: Any) -> Dict[
 
 def _predicted_total(rows: Sequence[CategoryRow]) -> Optional[float]:
     """A's mix of work with each predictable category sped up by its peak ratio."""
-    known = [(row.a_ms, row.predicted) for row in rows if row.predicted and row.a_ms > 0]
-    if not known:
+    known = [(row.a_ms, row.predicted) for row in rows if row.predicted and row.predicted > 0 and row.a_ms > 0]
+    predicted_ms = sum(a_ms / predicted for a_ms, predicted in known)
+    if not known or not 0.0 < predicted_ms < math.inf:
         return None
-    return sum(a_ms for a_ms, _ in known) / sum(a_ms / predicted for a_ms, predicted in known)
+    return sum(a_ms for a_ms, _ in known) / predicted_ms
 
 
 # ---- layer alignment ------------------------------------------------------------------------

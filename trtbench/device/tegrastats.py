@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.errors import TrtbenchError
+from trtbench.jsonio import read_file_text
 
 SENSOR_OFF_C = -256.0
 
@@ -184,7 +185,7 @@ def _parse_memory(tokens: List[str], i: int, s: TegraSample) -> int:
     if not m:
         s.unparsed.append(key)
         return i + 1
-    used, total = int(m.group(1)), int(m.group(2))
+    used, total = _whole(m.group(1)), _whole(m.group(2))
     if key == "RAM":
         s.ram_used_mb, s.ram_total_mb = used, total
     elif key == "SWAP":
@@ -227,6 +228,13 @@ def _engine_name(key: str) -> str:
     return key[:-5] if key.endswith("_FREQ") else key
 
 
+def _whole(text: str) -> Optional[int]:
+    try:
+        return int(text)
+    except ValueError:  # 4300+ digits: not a memory size
+        return None
+
+
 def _num(text: Optional[str]) -> Optional[float]:
     if text is None or text == "":
         return None
@@ -246,12 +254,16 @@ def looks_like_tegrastats(text: str) -> bool:
     return " RAM " in f" {first} " and ("CPU [" in first or "cpu [" in first)
 
 
+def read_capture(path: Path) -> str:
+    """The text of a recorded log or captured output: a regular file only (a FIFO is refused, not
+    opened), within the size limit; bytes that are not UTF-8 become U+FFFD (a log cut by a power
+    loss still reads)."""
+    return read_file_text(Path(path), "capture", errors="replace")
+
+
 def parse_file(path: Path) -> List[TegraSample]:
     """Samples from a recorded log (``tegrastats --logfile`` or a captured stdout)."""
-    try:
-        text = Path(path).read_text(errors="replace")
-    except OSError as exc:
-        raise TrtbenchError(f"cannot read {path}: {exc.strerror}") from None
+    text = read_capture(path)
     if not looks_like_tegrastats(text):
         raise TrtbenchError(
             f"{path} does not look like tegrastats output (no 'RAM ... CPU [' line)",

@@ -11,10 +11,14 @@ background; its result is stored as ``record.telemetry`` (a `trtbench.results.re
 
 `checks()` turns samples into `trtbench.results.record.Check`s (throttling, clock changes, temperature,
 Jetson clocks not pinned) that the measurement's verdict takes as extra checks.
+
+Samples may come back from a saved run file, so they are read as data of unknown shape: a
+sample that is not an object is skipped, and a value that is not a number counts as missing.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from trtbench.device.nvml import POWER_CAP_MASK, THERMAL_MASK, decode_reasons
@@ -26,40 +30,59 @@ TEMP_LIMIT_C = 85.0
 BUSY_PCT = 50.0  # samples below this GPU load are idle gaps, not the run
 
 
-def _as_dict(sample: Any) -> Dict[str, Any]:
-    return sample.to_dict() if hasattr(sample, "to_dict") else dict(sample)
+def _rows(samples: Sequence[Any]) -> List[Dict[str, Any]]:
+    """The samples as dicts (`TegraSample`s converted); anything but an object is skipped."""
+    rows = [s.to_dict() if hasattr(s, "to_dict") else s for s in samples or []]
+    return [dict(r) for r in rows if isinstance(r, Mapping)]
+
+
+def _number(value: Any) -> Optional[float]:
+    """A finite number, or None (missing, null, text, true/false, NaN: a sample from a file)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _reasons(value: Any) -> int:
+    """NVML's throttle-reason bit mask (0 when it is not a whole number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 64 else 0
 
 
 def gpu_clock_mhz(sample: Mapping[str, Any]) -> Optional[float]:
     """The GPU clock of one sample, whichever source wrote it."""
-    value = sample.get("sm_mhz", sample.get("gpu_freq_mhz"))
-    return float(value) if value is not None else None
+    return _number(sample.get("sm_mhz", sample.get("gpu_freq_mhz")))
 
 
 def gpu_load_pct(sample: Mapping[str, Any]) -> Optional[float]:
-    value = sample.get("util_pct", sample.get("gpu_load_pct"))
-    return float(value) if value is not None else None
+    return _number(sample.get("util_pct", sample.get("gpu_load_pct")))
 
 
 def hottest_c(sample: Mapping[str, Any]) -> Optional[float]:
     """The GPU temperature (NVML), or the hottest online Jetson sensor except the PMIC's (it
     reads a fixed 100 °C / 50 °C on L4T 32 boards)."""
-    if sample.get("temp_c") is not None:
-        return float(sample["temp_c"])
-    temps = {k: v for k, v in (sample.get("temps_c") or {}).items() if k.upper() != "PMIC"}
-    return max(temps.values()) if temps else None
+    if _number(sample.get("temp_c")) is not None:
+        return _number(sample.get("temp_c"))
+    sensors = sample.get("temps_c")
+    if not isinstance(sensors, Mapping):
+        return None
+    known = [t for t in (_number(v) for k, v in sensors.items() if str(k).upper() != "PMIC") if t is not None]
+    return max(known) if known else None
 
 
 def summarise(samples: Sequence[Any]) -> Dict[str, Any]:
     """Ranges and means over a run: GPU clock and load, hottest temperature, power."""
-    rows = [_as_dict(s) for s in samples]
+    rows = _rows(samples)
     clocks = [c for c in (gpu_clock_mhz(r) for r in rows) if c is not None]
     loads = [v for v in (gpu_load_pct(r) for r in rows) if v is not None]
     temps = [t for t in (hottest_c(r) for r in rows) if t is not None]
-    power = [float(p) for p in (r.get("power_mw", r.get("power_total_mw")) for r in rows) if p is not None]
+    power = [p for p in (_number(r.get("power_mw", r.get("power_total_mw"))) for r in rows) if p is not None]
     reasons = 0
     for r in rows:
-        reasons |= int(r.get("reasons") or 0)
+        reasons |= _reasons(r.get("reasons"))
     out: Dict[str, Any] = {"samples": len(rows)}
     if clocks:
         out.update(gpu_mhz_min=min(clocks), gpu_mhz_max=max(clocks))
@@ -88,9 +111,9 @@ def checks(
     ``{"clocks": ..., "power_mode": ...}`` state read at the start (Jetson only). A check with no
     data to judge is left out rather than reported ok.
     """
-    rows = [_as_dict(s) for s in samples]
+    rows = _rows(samples)
     out: List[Check] = []
-    masks = [int(r["reasons"]) for r in rows if r.get("reasons") is not None]
+    masks = [_reasons(r["reasons"]) for r in rows if r.get("reasons") is not None]
     if masks:
         seen = 0
         for m in masks:
@@ -157,8 +180,10 @@ def checks(
             out.append(Check(TEMPERATURE, "ok", f"at most {hottest:.0f} C", ""))
 
     if jetson is not None or source == "tegrastats":
-        clock_state = (jetson or {}).get("clocks")
-        mode = ((jetson or {}).get("power_mode") or {}).get("name")
+        state = jetson if isinstance(jetson, Mapping) else {}
+        clock_state = state.get("clocks") if isinstance(state.get("clocks"), Mapping) else None
+        power_mode = state.get("power_mode")
+        mode = power_mode.get("name") if isinstance(power_mode, Mapping) else None
         mode_text = f" (power mode {mode})" if mode else ""
         if clock_state is None:
             out.append(
@@ -172,9 +197,10 @@ def checks(
         elif not clock_state.get("pinned"):
             gpu = clock_state.get("gpus") or []
             detail = ""
-            if gpu:
-                g = gpu[0]
-                detail = f": GPU {g['min'] / 1e6:.1f}-{g['max'] / 1e6:.1f} MHz, now {g['current'] / 1e6:.1f}"
+            g = gpu[0] if isinstance(gpu, list) and gpu and isinstance(gpu[0], Mapping) else {}
+            low, high, now = (_number(g.get(key)) for key in ("min", "max", "current"))
+            if low is not None and high is not None and now is not None:
+                detail = f": GPU {low / 1e6:.1f}-{high / 1e6:.1f} MHz, now {now / 1e6:.1f}"
             out.append(
                 Check(
                     CLOCKS_PINNED,
@@ -194,8 +220,11 @@ def record_checks(telemetry: Union[Telemetry, Mapping[str, Any], None], **option
         return []
     if isinstance(telemetry, Telemetry):
         telemetry = telemetry.to_dict()
+    if not isinstance(telemetry, Mapping):
+        return []
+    samples = telemetry.get("samples")
     return checks(
-        telemetry.get("samples") or [],
+        samples if isinstance(samples, list) else [],
         jetson=telemetry.get("jetson") or None,
         source=telemetry.get("source"),
         **options,

@@ -106,12 +106,31 @@ def metadata_json(model: Any, key: str) -> Any:
     return None
 
 
+PREPARED_KEY = "trtbench.prepared"  # onnx_prepare.META_KEY (that module imports this one)
+
+
 def read_model_inputs(onnx_path: Path) -> List[ModelInput]:
     """Every input of the ONNX model at `onnx_path`, without loading external weights."""
-    inputs = graph_inputs(load_graph(onnx_path))
+    model = load_graph(onnx_path)
+    inputs = graph_inputs(model)
     if not inputs:
-        raise TrtbenchError(f"{onnx_path} declares no inputs", hint="check the export")
+        require_inputs(inputs, _user_path(model, onnx_path))
     return inputs
+
+
+def require_inputs(inputs: Sequence[ModelInput], path: Union[str, Path]) -> None:
+    """A model that declares no inputs (a graph of constants, or one whose every input is a
+    weight) cannot be timed per batch: one error naming `path`, the user's file."""
+    if not inputs:
+        raise TrtbenchError(f"{path} declares no inputs (nothing to feed, so no batch to time)",
+                            hint="check the export: a graph of constants only, or inputs saved as weights")
+
+
+def _user_path(model: Any, onnx_path: Path) -> Union[str, Path]:
+    """The file the user named: a checked copy trtbench made (.trtbench/onnx/...) records its original."""
+    prepared = metadata_json(model, PREPARED_KEY)
+    original = prepared.get("original") if isinstance(prepared, dict) else None
+    return original if isinstance(original, str) and original else onnx_path
 
 
 def item_kind(inputs: Sequence[ModelInput]) -> str:

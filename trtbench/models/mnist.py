@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import math
 import os
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -21,6 +24,7 @@ import numpy as np
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
+from trtbench.jsonio import read_file_bytes
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
@@ -56,6 +60,7 @@ CHECKSUMS: Dict[str, Checksums] = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_IDX_BYTES = 256 * 2 ** 20  # uncompressed; the largest MNIST file is 47 MB
 _IDX_TYPES: Dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
@@ -74,16 +79,22 @@ class MnistData:
 # ---- IDX ----------------------------------------------------------------------------------------
 
 def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        head = handle.read(2)
+    """The IDX bytes of a file, gunzipped when it starts with gzip's magic bytes. A regular file
+    only, at most `MAX_IDX_BYTES` (before and after decompression: a small corrupt or hostile .gz
+    can expand without end); a corrupt stream is one error line naming the file."""
+    data = read_file_bytes(path, "MNIST file", MAX_IDX_BYTES)
+    if data[:2] != _GZIP_MAGIC:
+        return data
     try:
-        if head == _GZIP_MAGIC:
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise TrtbenchError(f"{path}: cannot read ({exc})",
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            raw = handle.read(MAX_IDX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile, CRC errors, a cut or corrupt stream
+        raise TrtbenchError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})",
                             hint="fetch a fresh copy with: trtbench data fetch DIR") from None
+    if len(raw) > MAX_IDX_BYTES:
+        raise TrtbenchError(f"{path}: cannot read (it expands to more than {MAX_IDX_BYTES // 2 ** 20} MiB)",
+                            hint="fetch a fresh copy with: trtbench data fetch DIR")
+    return raw
 
 
 def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
@@ -97,7 +108,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     if ndim == 0 or len(data) < header:
         raise TrtbenchError(f"{source}: truncated IDX header ({ndim} dimensions, {len(data)} bytes)")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: a corrupt header cannot overflow
     if len(data) != expected:
         raise TrtbenchError(
             f"{source}: IDX header says shape {list(shape)} ({expected} bytes) but the file has "
@@ -312,7 +323,7 @@ def _verified(data: bytes, sums: Checksums) -> bool:
         return False
     try:
         return _digest(gzip.decompress(data), "md5") == sums.raw_md5
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         return False
 
 

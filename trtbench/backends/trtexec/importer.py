@@ -14,6 +14,7 @@ of the profiled layer means stands in, with a validity warning.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -43,6 +44,7 @@ from trtbench.results.record import (
 )
 
 SMALL_COUNT = 10  # profiles averaged over fewer iterations are noisy (TREx's examples have 1)
+MAX_COUNT = 10 ** 12  # a batch or iteration count beyond this in an exported run is a corrupted number
 
 
 def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optional[Path], log: Optional[Path],
@@ -64,7 +66,7 @@ def import_outputs(profile: Optional[Path], layers: Optional[Path], times: Optio
     layers_out, by_name_ms = layer_times(prof, info, notes, on_dla=on_dla(parsed_log)) if prof else ([], 0.0)
     run = exported_run(prof)
     batch_size = batch or (parsed_log.batch if parsed_log else None) or (info.batch() if info else None) or \
-        (run or {}).get("batch")
+        _count((run or {}).get("batch"), 1)
     record = RunRecord(
         backend="trtexec", device="cuda", batch=int(batch_size or 1), precision=_precision(parsed_log, info),
         model=_model(profile, times, log, parsed_log), iterations=0, loops=0, loop_ms=[], iteration_ms=[],
@@ -116,8 +118,8 @@ def layer_times(prof: Profile, info: Optional[LayerInfo], notes: List[str], *,
     by_name_ms = 0.0
     for row, layer in zip(prof.rows, records):
         ms = row.time_ms / prof.count if math.isfinite(row.time_ms) else row.average_ms
-        if not math.isfinite(ms):
-            notes.append(f"layer {row.name!r} has no finite time (nan/inf in the file); counted as 0")
+        if not math.isfinite(ms) or ms < 0:
+            notes.append(f"layer {row.name!r} has no valid time (nan, inf or negative in the file); counted as 0")
             ms = 0.0
         kept = _exported_layer(row.name, ms, row.trtbench)
         if kept is not None:
@@ -165,11 +167,60 @@ def _describe_exported(record: RunRecord, run: Mapping[str, Any], notes: List[st
         if isinstance(run.get(key), str) and run[key]:
             setattr(record, key, run[key])
     if isinstance(run.get("model"), dict):
-        record.model = {**run["model"], "source": "trtbench --export-profile"}
+        record.model = {**record.model, **_exported_model(run["model"]), "source": "trtbench --export-profile"}
     if isinstance(run.get("host"), dict):
-        record.host = Host.from_dict(run["host"])
+        record.host = _exported_host(run["host"])
     notes.append(f"imported from trtbench's --export-profile of a {record.backend} run on {record.device}"
                  + (f" ({run['run_id']})" if isinstance(run.get("run_id"), str) else ""))
+
+
+def _count(value: Any, least: int = 0) -> Optional[int]:
+    """A whole number from `least` to `MAX_COUNT` in an exported run, else None (the file is not
+    trusted: a hand-edited or corrupted export must not make a record that cannot be stored)."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and least <= value <= MAX_COUNT
+    return value if ok else None
+
+
+# The model fields a record's schema types (results/run-record.schema.json); others are kept as they are.
+_MODEL_TEXT = ("name", "path", "kind", "sha256", "source")
+_MODEL_OBJECTS = ("metadata", "cost")
+
+
+def _exported_model(model: Mapping[str, Any]) -> Dict[str, Any]:
+    """The exported run's model description, without the fields whose type is wrong."""
+    out: Dict[str, Any] = {}
+    for key, value in model.items():
+        if key in _MODEL_TEXT and not isinstance(value, str):
+            continue
+        if key in _MODEL_OBJECTS and not isinstance(value, dict):
+            continue
+        if key == "spec" and value is not None and not isinstance(value, dict):
+            continue
+        if key == "item" and value not in ("tile", "image", "sample"):
+            continue
+        if key == "inputs" and not (isinstance(value, list) and all(
+                isinstance(i, dict) and isinstance(i.get("name"), str) and isinstance(i.get("shape"), list)
+                and isinstance(i.get("dtype"), str) for i in value)):
+            continue
+        if key == "imported_from":
+            continue  # the import sets it
+        out[str(key)] = value
+    return out
+
+
+def _exported_host(host: Mapping[str, Any]) -> Host:
+    """The exported run's device fingerprint, keeping only the fields of the right type."""
+    kept: Dict[str, Any] = {}
+    for f in dataclasses.fields(Host):
+        value = host.get(f.name)
+        wanted = str(f.type)  # the annotation's text: "str", "Optional[int]", "Dict[str, Any]"
+        if value is None:
+            continue
+        if (wanted in ("str", "Optional[str]") and isinstance(value, str)) or \
+                (wanted == "Optional[int]" and _count(value) is not None) or \
+                (wanted.startswith("Dict") and isinstance(value, dict)):
+            kept[f.name] = value
+    return Host(**kept)
 
 
 def output_shape(layer: Optional[Mapping[str, Any]]) -> Optional[List[int]]:
@@ -233,10 +284,9 @@ def _timing(record: RunRecord, trace: Optional[Times], log: Optional[TrtexecLog]
                      "(no per-iteration times; give --times T.json for them)")
         return [], True
     exported_ms = (run or {}).get("end_to_end_ms")
-    if isinstance(exported_ms, (int, float)) and math.isfinite(exported_ms) and exported_ms > 0:
+    if isinstance(exported_ms, (int, float)) and not isinstance(exported_ms, bool) and 0 < exported_ms < 1e12:
         record.end_to_end_ms = float(exported_ms)
-        iterations = (run or {}).get("iterations")
-        record.iterations, record.loops = (int(iterations) if isinstance(iterations, int) else 0), 1
+        record.iterations, record.loops = _count((run or {}).get("iterations")) or 0, 1
         notes.append("timing: the exported run's mean end-to-end time (its per-iteration times stay in the "
                      "original record)")
         return [], True

@@ -7,15 +7,24 @@ first from 8.6), the ``--dumpLayerInfo`` block, ``[GpuLayer]`` lists. TREx's
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from trtbench.backends.tensorrt.layer_info import LayerInfo
 from trtbench.backends.trtexec.flags import split_shape
-from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
+from trtbench.backends.trtexec.parsers.common import (
+    NUMBER,
+    Source,
+    kind_of,
+    load_json,
+    looks_binary,
+    number,
+    read_text,
+    tolerant_float,
+    tolerant_int,
+)
 from trtbench.backends.trtexec.parsers.profile import Profile, ProfileRow
 from trtbench.device.tensorrt_install import TrtVersion
 from trtbench.errors import TrtbenchError
@@ -118,8 +127,37 @@ def parse_log(source: Source) -> TrtexecLog:
     # between ONNX names in layer metadata.
     log = _LogParser(str(source)).feed(text.split("\n"))
     if log.version is None and log.summary is None and log.profile is None and not log.options:
+        if looks_binary(text):
+            raise TrtbenchError(f"{source} holds binary data, not a trtexec log")
         raise TrtbenchError(f"{source} does not look like trtexec output (no banner, options, summary or profile)")
     return log
+
+
+def _version(text: str) -> Optional[TrtVersion]:
+    """The TensorRT version a line names; None when it is mangled (a log is read as far as it goes)."""
+    try:
+        return TrtVersion.parse(text)
+    except (TrtbenchError, ValueError):
+        return None
+
+
+def _shape(spec: str) -> Optional[Tuple[str, List[int]]]:
+    """``name=4x1x28x28`` or ``name:4x1x28x28`` from a log; None when it is mangled."""
+    try:
+        return split_shape(spec)
+    except (TrtbenchError, ValueError):  # ValueError: a dimension of 4300+ digits
+        return None
+
+
+def _ints(parts: List[str]) -> List[int]:
+    """The whole numbers among `parts` (a mangled one is left out)."""
+    found = [tolerant_int(p) if re.fullmatch(r"-?[0-9]+", p) else None for p in parts]
+    return [n for n in found if n is not None]
+
+
+def _first_number(text: str) -> float:
+    parts = text.split()
+    return tolerant_float(parts[0]) if parts else math.nan
 
 
 class _LogParser:
@@ -156,17 +194,18 @@ class _LogParser:
         if not m:
             return
         if self.log.version is None:
-            self.log.version = TrtVersion.parse(m.group(2))
+            self.log.version = _version(m.group(2))
         self.log.command = self.log.command or m.group(3)
         if m.group(1) != "RUNNING":
             self.log.passed = m.group(1) == "PASSED"
         for flag in re.findall(r"--shapes=(\S+)", m.group(3)):
             for spec in flag.split(","):
-                name, dims = split_shape(spec)
-                self.log.input_shapes.setdefault(name, dims)
-        b = re.search(r"--batch=(\d+)", m.group(3))
-        if b and not self.log.input_shapes:
-            self.log.input_shapes["(implicit batch)"] = [int(b.group(1))]
+                shape = _shape(spec)
+                if shape:
+                    self.log.input_shapes.setdefault(*shape)
+        b = re.search(r"--batch=([0-9]+)", m.group(3))
+        if b and not self.log.input_shapes and tolerant_int(b.group(1)) is not None:
+            self.log.input_shapes["(implicit batch)"] = _ints([b.group(1)])
 
     def _message(self, level: str, msg: str) -> None:
         text = msg.strip()
@@ -180,7 +219,7 @@ class _LogParser:
                 self.log.options.setdefault(self.section, {})
             return
         if text.startswith("TensorRT version:"):
-            self.log.version = TrtVersion.parse(text)
+            self.log.version = _version(text) or self.log.version
             self.section = ""
             return
         if text.startswith("The e2e network timing is not reported"):
@@ -190,12 +229,12 @@ class _LogParser:
         m = re.match(r"^Engine built in (" + NUMBER + r") sec", text)
         if m:
             self.log.build_seconds = float(m.group(1))
-        w = re.match(r"^Warmup completed (\d+) queries", text)
+        w = re.match(r"^Warmup completed ([0-9]+) queries", text)
         if w:
-            self.log.warmup_queries = int(w.group(1))
-        m = re.match(r"^Timing trace has (\d+) queries", text)
+            self.log.warmup_queries = tolerant_int(w.group(1))
+        m = re.match(r"^Timing trace has ([0-9]+) queries", text)
         if m:
-            self.summary.queries = int(m.group(1))
+            self.summary.queries = tolerant_int(m.group(1))
         self._shapes(text)
         if self.in_summary:
             self._summary_line(text)
@@ -214,10 +253,11 @@ class _LogParser:
             if m.lastindex == 1:
                 if m.group(1).strip() != "model":
                     for spec in m.group(1).split(","):
-                        name, dims = split_shape(spec)
-                        self.log.input_shapes[name] = dims
+                        shape = _shape(spec)
+                        if shape:
+                            self.log.input_shapes[shape[0]] = shape[1]
             else:
-                self.log.input_shapes[m.group(1)] = [int(d) for d in m.group(2).split("x") if d.lstrip("-").isdigit()]
+                self.log.input_shapes[m.group(1)] = _ints(m.group(2).split("x"))
             return
 
     def _device(self, key: str, value: str) -> None:
@@ -228,26 +268,26 @@ class _LogParser:
         elif key == "Compute Capability":
             d.compute_capability = value
         elif key == "SMs" and number:
-            d.sms = int(float(number.group(0)))
+            d.sms = _whole(number.group(0))
         elif key in ("Compute Clock Rate", "Application Compute Clock Rate") and number:
             d.compute_clock_ghz = float(number.group(0))
         elif key in ("Memory Clock Rate", "Application Memory Clock Rate") and number:
             d.memory_clock_ghz = float(number.group(0))
         elif key == "Device Global Memory" and number:
-            d.global_memory_mib = int(float(number.group(0)))
+            d.global_memory_mib = _whole(number.group(0))
         elif key == "Memory Bus Width" and number:
-            d.memory_bus_bits = int(float(number.group(0)))
+            d.memory_bus_bits = _whole(number.group(0))
 
     def _summary_line(self, text: str) -> None:
         self.summary.style = "trt8"
         key, _, rest = text.partition(":")
         key = key.strip()
         if key == "Throughput":
-            self.summary.throughput_qps = tolerant_float(rest.split()[0])
+            self.summary.throughput_qps = _first_number(rest)
         elif key == "Total Host Walltime":
-            self.summary.total_host_walltime_s = tolerant_float(rest.split()[0])
+            self.summary.total_host_walltime_s = _first_number(rest)
         elif key == "Total GPU Compute Time":
-            self.summary.total_gpu_compute_s = tolerant_float(rest.split()[0])
+            self.summary.total_gpu_compute_s = _first_number(rest)
         elif key in _SUMMARY_KEYS:
             setattr(self.summary, _SUMMARY_KEYS[key], _stat(rest))
 
@@ -280,8 +320,8 @@ class _LogParser:
     def _table(self, lines: List[str], start: int) -> int:
         """A --dumpProfile table; returns the index after it."""
         header = _PREFIX.sub("", lines[start]).strip()
-        iterations = re.search(r"\((\d+) iterations", header)
-        count = int(iterations.group(1)) if iterations else 1
+        iterations = re.search(r"\(([0-9]+) iterations", header)
+        count = (tolerant_int(iterations.group(1)) if iterations else None) or 1
         columns = _PREFIX.sub("", lines[start + 1]).split() if start + 1 < len(lines) else []
         numbers_first = bool(columns) and columns[0].startswith("Time")
         has_median = any(c.startswith("Median") for c in columns)
@@ -357,48 +397,69 @@ def _oneline_layer(text: str) -> Dict[str, Any]:
         v = re.search(r", " + key + r": ([^,]+)", text)
         if v:
             layer[key] = v.group(1).strip()
-    k = re.search(r", Kernel: \[([-\d,]+)\]", text)
+    k = re.search(r", Kernel: \[([-0-9,]+)\]", text)
     if k:
-        layer["Kernel"] = [int(x) for x in k.group(1).split(",")]
+        layer["Kernel"] = _ints(k.group(1).split(","))
     meta = re.search(r", Metadata: (.*)$", text)
     if meta:
         layer["Metadata"] = meta.group(1)
-    dims = re.search(r"Inputs: \[ \{ Name: ([^,]+), (?:Location: \w+, )?Dimensions: \[([-\d,]+)\]", text)
+    dims = re.search(r"Inputs: \[ \{ Name: ([^,]+), (?:Location: \w+, )?Dimensions: \[([-0-9,]+)\]", text)
     if dims:
-        layer["Inputs"] = [{"Name": dims.group(1), "Dimensions": [int(x) for x in dims.group(2).split(",")]}]
+        layer["Inputs"] = [{"Name": dims.group(1), "Dimensions": _ints(dims.group(2).split(","))}]
     return layer
 
 
 def _log_from_trex_metadata(text: str, source: str) -> TrtexecLog:
     """TREx's ``*.profile.metadata.json``: ``performance_summary`` lists are [min, max, mean, median, p…]."""
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError as exc:
         raise TrtbenchError(f"{source} is neither a trtexec log nor JSON ({exc})") from None
     if not isinstance(data, dict) or not ({"performance_summary", "device_information"} & set(data)):
         raise TrtbenchError(f"{source} is JSON but not TREx profile metadata (no performance_summary)")
     log = TrtexecLog(source=source)
-    perf = data.get("performance_summary") or {}
-    summary = Summary(style="trex", throughput_qps=perf.get("Throughput"),
-                      total_host_walltime_s=perf.get("Total Host Walltime"),
-                      total_gpu_compute_s=perf.get("Total GPU Compute Time"))
+    perf = _object(data, "performance_summary", source)
+
+    def optional(key: str) -> Optional[float]:
+        return None if perf.get(key) is None else number(perf[key], f'{source}: "{key}"')
+
+    summary = Summary(style="trex", throughput_qps=optional("Throughput"),
+                      total_host_walltime_s=optional("Total Host Walltime"),
+                      total_gpu_compute_s=optional("Total GPU Compute Time"))
     for key, attr in _SUMMARY_KEYS.items():
         values = perf.get(key)
         if isinstance(values, list) and len(values) >= 4:
-            tail = [float(v) for v in values[4:]]
+            ms = [number(v, f'{source}: "{key}" value {i + 1}') for i, v in enumerate(values)]
+            tail = ms[4:]
             pcts = [99.0] if len(tail) == 1 else [90.0, 95.0, 99.0][:len(tail)]
-            setattr(summary, attr, Stat(float(values[0]), float(values[1]), float(values[2]), float(values[3]),
-                                        dict(zip(pcts, tail))))
+            setattr(summary, attr, Stat(ms[0], ms[1], ms[2], ms[3], dict(zip(pcts, tail))))
     log.summary = summary if perf else None
-    options = data.get("inference_options") or {}
+    options = _object(data, "inference_options", source)
     log.options["Inference Options"] = {str(k): str(v) for k, v in options.items()}
     shape = options.get("Input inference shape") or options.get("Input inference shapes")
     if shape and shape != "model":
         for spec in str(shape).split(","):
-            name, dims = split_shape(spec)
-            log.input_shapes[name] = dims
+            found = _shape(spec)
+            if found:
+                log.input_shapes[found[0]] = found[1]
     parser = _LogParser(source)
     parser.log = log
-    for key, value in (data.get("device_information") or {}).items():
+    for key, value in _object(data, "device_information", source).items():
         parser._device(str(key), str(value))
     return log
+
+
+def _object(data: Dict[str, Any], key: str, source: str) -> Dict[str, Any]:
+    """``data[key]``: a JSON object, or {} when missing or null."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TrtbenchError(f'{source}: "{key}" is {kind_of(value)}; expected an object')
+    return value
+
+
+def _whole(text: str) -> Optional[int]:
+    """A count or size in MiB from a number in the log (``80.0``); None for nan, inf or absurd values."""
+    value = tolerant_float(text)
+    return int(value) if math.isfinite(value) and abs(value) < 2 ** 53 else None

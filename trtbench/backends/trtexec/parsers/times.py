@@ -1,13 +1,19 @@
 """``--exportTimes``: per-iteration timestamps; 7.x ``inMs/outMs`` keys, 8.x+ ``h2dMs/d2hMs``."""
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List
 
-from trtbench.backends.trtexec.parsers.common import NUMBER, Source, read_text, tolerant_float
+from trtbench.backends.trtexec.parsers.common import (
+    NUMBER,
+    Source,
+    binary_note,
+    load_json,
+    number,
+    read_text,
+    tolerant_float,
+)
 from trtbench.errors import TrtbenchError
 
 
@@ -27,16 +33,17 @@ def parse_times(source: Source) -> Times:
     """Read an ``--exportTimes`` file."""
     text = read_text(source, "times")
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError:
         data = [_loose_record(line) for line in text.split("\n") if '"computeMs"' in line]
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) and "computeMs" in d for d in data):
-        raise TrtbenchError(f"{source} has no records with computeMs; is it a trtexec --exportTimes file?")
+        raise TrtbenchError(f"{source} has no records with computeMs{binary_note(text)}; "
+                            "is it a trtexec --exportTimes file?")
 
     def column(*keys: str) -> List[float]:
         for key in keys:
             if key in data[0]:
-                return [float(d.get(key, math.nan)) for d in data]
+                return [number(d.get(key), f'{source}: "{key}" of record {i + 1}') for i, d in enumerate(data)]
         return []
 
     return Times(column("computeMs"), column("latencyMs"), column("h2dMs", "inMs"), column("d2hMs", "outMs"),
