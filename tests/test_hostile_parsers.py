@@ -449,15 +449,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # Fixes outside the readers of files (see the reasons); each mark goes when its fix lands.
-PENDING = {
-    "sweep_toml": "sweeps/file.py parse_sweep: values of the wrong type (a table for a number, inf, nan, "
-                  "text) raise TypeError/ValueError/OverflowError/AttributeError",
-    "spec_toml": "models/netspec.py spec_from_table: int(inf) raises OverflowError",
-    "target_toml": "device/targets.py parse_target: int() of a list raises TypeError",
-    "telemetry_parse": "device/jetson_power.py: int() of an empty or 4300+ digit number raises ValueError "
-                       "(parse_jetson_clocks 'Active GPU TPCs:', parse_nvpmodel, parse_power_models)",
-}
-PENDING_FIFO = {"telemetry_parse": "api/telemetry.py opens FILE itself (Path.read_text): use tegrastats.read_capture"}
+PENDING: Dict[str, str] = {}  # every reader keeps the contract now
+PENDING_FIFO: Dict[str, str] = {}
 
 
 def _param(target: Target, pending: Dict[str, str]) -> Any:

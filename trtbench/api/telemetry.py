@@ -24,12 +24,9 @@ def _read_recording(path: Path, kind: str = "auto") -> Dict[str, Any]:
     state of jetson_clocks, the current power mode of nvpmodel -q, or nvpmodel.conf's modes."""
     if kind not in KINDS:
         raise TrtbenchError(f"unknown kind {kind!r}", hint=f"choose one of: {', '.join(KINDS)}")
-    try:
-        text = Path(path).read_text(errors="replace")
-    except FileNotFoundError:
-        raise TrtbenchError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise TrtbenchError(f"cannot read {path}: {exc.strerror}") from None
+    from trtbench.device.tegrastats import read_capture
+
+    text = read_capture(Path(path))  # a regular file only: a FIFO is refused, not waited on
     if kind == "auto":
         kind = detect_kind(text)
         if not kind:

@@ -103,10 +103,18 @@ class NvpmodelState:
         return asdict(self)
 
 
+def _small_int(text: Any) -> Optional[int]:
+    """An id, a count or a frequency from captured output; None when it is not one (empty, not a
+    number, or longer than any real one: Python refuses to read integers of 4,300+ digits)."""
+    value = str(text).strip()
+    if not value.lstrip("-").isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
 def _clock(name: str, values: Dict[str, str]) -> Optional[Clock]:
-    try:
-        lo, hi, cur = int(values["MinFreq"]), int(values["MaxFreq"]), int(values["CurrentFreq"])
-    except (KeyError, ValueError):
+    lo, hi, cur = (_small_int(values.get(key, "")) for key in ("MinFreq", "MaxFreq", "CurrentFreq"))
+    if lo is None or hi is None or cur is None:
         return None
     online = values.get("Online")
     override = values.get("FreqOverride")
@@ -139,7 +147,7 @@ def parse_jetson_clocks(text: str) -> ClockState:
             state.power_mode = mode.group(1)
             continue
         if line.startswith("Active GPU TPCs:"):
-            state.active_gpu_tpcs = int(line.split(":", 1)[1])
+            state.active_gpu_tpcs = _small_int(line.split(":", 1)[1])
             continue
         if line.startswith(("FAN", "Fan")):
             state.fan.append(line)
@@ -185,15 +193,15 @@ def parse_nvpmodel(text: str) -> NvpmodelState:
             mode.name = m.group(1)
             expect_id = True
             continue
-        if expect_id and line.isdigit():
-            mode.id = int(line)
+        if expect_id and _small_int(line) is not None:
+            mode.id = _small_int(line)
             expect_id = False
     return mode
 
 
 def parse_power_models(text: str) -> Dict[int, str]:
     """Mode ids and names from `/etc/nvpmodel.conf` (its ``< POWER_MODEL ID=n NAME=x >`` lines)."""
-    return {int(i): name for i, name in _POWER_MODEL.findall(text)}
+    return {int(i): name for i, name in _POWER_MODEL.findall(text) if _small_int(i) is not None}
 
 
 def detect_kind(text: str) -> Optional[str]:

@@ -223,7 +223,18 @@ def _parse_power_mode(path: Path, raw: Dict[str, Any]) -> PowerMode:
 
 
 def parse_target(path: Path, data: Dict[str, Any]) -> Target:
-    """Build a Target from one parsed profile; a malformed profile is a TrtbenchError naming it."""
+    """Build a Target from one parsed profile; a malformed profile is a TrtbenchError naming it
+    (values of the wrong type included)."""
+    try:
+        return _parse_target(path, data)
+    except (TypeError, ValueError, OverflowError, AttributeError, KeyError, IndexError) as exc:
+        raise TrtbenchError(f"{path}: not a valid target profile ({exc.__class__.__name__}: {str(exc)[:120]})",
+                            hint="compare it with profiles/tx1.toml") from None
+
+
+def _parse_target(path: Path, data: Dict[str, Any]) -> Target:
+    if not isinstance(data.get("fields", {}), dict) or not isinstance(data.get("detect", {}), dict):
+        raise TypeError("[fields] and [detect] must be tables")
     for key in ("name", "title", "kind", "default_precision"):
         if not data.get(key):
             raise TrtbenchError(f"{path} lacks {key!r}")

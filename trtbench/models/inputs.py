@@ -209,7 +209,11 @@ def fit_to_batch(array: Any, spec: ModelInput, batch: int, source: str) -> Any:
 
 def load_user_arrays(specs: Mapping[str, Union[str, Path]], inputs: Sequence[ModelInput]) -> Dict[str, Any]:
     """``{input name: array}`` from ``{input name: .npy path}``; every name must be an input."""
+    import io
+
     import numpy as np
+
+    from trtbench.jsonio import read_file_bytes
 
     names = [i.name for i in inputs]
     out: Dict[str, Any] = {}
@@ -217,9 +221,10 @@ def load_user_arrays(specs: Mapping[str, Union[str, Path]], inputs: Sequence[Mod
         if name not in names:
             raise TrtbenchError(f"--input {name}=...: the model has no input called '{name}'",
                                 hint=f"its inputs: {', '.join(names)}")
+        data = read_file_bytes(path, f"--input {name}:")  # a regular file only: a FIFO cannot block
         try:
-            out[name] = np.load(str(path), allow_pickle=False)
-        except (OSError, ValueError) as exc:
+            out[name] = np.load(io.BytesIO(data), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
             raise TrtbenchError(f"--input {name}={path}: not a readable .npy array ({exc.__class__.__name__})",
                                 hint="save it with numpy.save") from None
     return out

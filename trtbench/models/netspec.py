@@ -231,7 +231,7 @@ def spec_from_table(table: Mapping[str, Any], source: str) -> NetSpec:
             input_channels=input_channels, dropout=float(table.get("dropout", 0.5)),
             description=str(table.get("description", "")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, AttributeError) as exc:
         raise TrtbenchError(
             f"{source}: not a valid network spec ({exc.__class__.__name__}: {exc})",
             hint="see models/lenet5.toml for the format",

@@ -157,7 +157,11 @@ def parse_since(text: str) -> str:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", text)
     if match:
         hours = float(match.group(1)) * {"h": 1, "d": 24, "w": 168}[match.group(2)]
-        return (datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat(timespec="seconds")
+        try:
+            return (datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat(timespec="seconds")
+        except (OverflowError, ValueError):
+            raise TrtbenchError(f"--since {text.strip()} reaches back before the year 1",
+                                hint="give an age such as 36h, 7d or 52w, or a date such as 2026-11-01") from None
     try:
         datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

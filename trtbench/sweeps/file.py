@@ -69,19 +69,45 @@ class Sweep:
 
 
 def _point(group: str, values: Mapping[str, int]) -> SweepPoint:
+    if values["batch"] < 1:
+        raise TrtbenchError(f"group '{group}': batch {values['batch']} must be at least 1")
     spec = NetSpec.study(values["conv_layers"], values["depth"], values["fc_layers"], values["neurons"])
     return SweepPoint(group, spec, int(values["batch"]), dict(values))
 
 
+MAX_POINTS = 10_000  # a sweep of more points is a typo, or weeks of measuring
+
+
+def _int(value: Any, where: str, source: str) -> int:
+    """A whole number from a TOML value, or one line naming where it is and what it was."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or \
+            value in (float("inf"), float("-inf")) or int(value) != value:
+        raise TrtbenchError(f"{source}: {where} is {value!r}; expected a whole number",
+                            hint="see models/study.toml for the format")
+    return int(value)
+
+
+def _table(value: Any, where: str, source: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TrtbenchError(f"{source}: {where} must be a table, not {type(value).__name__}")
+    return value
+
+
 def parse_sweep(table: Mapping[str, Any], source: str) -> Sweep:
-    """A Sweep from a parsed TOML table."""
+    """A Sweep from a parsed TOML table; values of the wrong type, and sweeps of more than
+    `MAX_POINTS` points, are one line naming the file (checked before any point is made)."""
     defaults = {"conv_layers": 1, "depth": 20, "fc_layers": 1, "neurons": 1024, "batch": 1024}
-    defaults.update({k: int(v) for k, v in table.get("defaults", {}).items() if k in PARAMETERS})
+    given = _table(table.get("defaults", {}), "[defaults]", source)
+    defaults.update({k: _int(v, f"defaults.{k}", source) for k, v in given.items() if k in PARAMETERS})
     groups = []
     raw_groups = table.get("group", [])
+    if not isinstance(raw_groups, list):
+        raise TrtbenchError(f"{source}: group must be a list of [[group]] tables")
     if not raw_groups:
         raise TrtbenchError(f"{source}: a sweep file needs at least one [[group]]")
+    total = 0
     for i, raw in enumerate(raw_groups, start=1):
+        raw = _table(raw, f"group {i}", source)
         name = str(raw.get("name", f"group{i}"))
         unknown = [k for k in raw if k not in (*PARAMETERS, "name", "title", "points")]
         if unknown:
@@ -89,17 +115,37 @@ def parse_sweep(table: Mapping[str, Any], source: str) -> Sweep:
                                 hint=f"known keys: {', '.join(PARAMETERS)}, name, title, points")
         points: List[SweepPoint] = []
         if "points" in raw:
-            varied = tuple(sorted({k for p in raw["points"] for k in p}))
-            for p in raw["points"]:
-                points.append(_point(name, {**defaults, **{k: int(v) for k, v in p.items()}}))
+            listed = raw["points"]
+            if not isinstance(listed, list):
+                raise TrtbenchError(f"{source}: group '{name}': points must be a list of tables")
+            rows = [_table(p, f"group '{name}' point {j}", source) for j, p in enumerate(listed, start=1)]
+            total += len(rows)
+            _check_total(total, source)
+            varied = tuple(sorted({str(k) for p in rows for k in p}))
+            for j, p in enumerate(rows, start=1):
+                values = {k: _int(v, f"group '{name}' point {j} {k}", source) for k, v in p.items()}
+                points.append(_point(name, {**defaults, **values}))
         else:
             varied = tuple(k for k in raw if k in PARAMETERS and isinstance(raw[k], list))
-            fixed = {k: int(raw[k]) for k in raw if k in PARAMETERS and not isinstance(raw[k], list)}
-            for combo in itertools.product(*(raw[k] for k in varied)):
-                points.append(_point(name, {**defaults, **fixed, **dict(zip(varied, map(int, combo)))}))
+            count = 1
+            for k in varied:
+                count *= len(raw[k])
+            total += count
+            _check_total(total, source)
+            fixed = {k: _int(raw[k], f"group '{name}' {k}", source) for k in raw
+                     if k in PARAMETERS and not isinstance(raw[k], list)}
+            lists = [[_int(v, f"group '{name}' {k}", source) for v in raw[k]] for k in varied]
+            for combo in itertools.product(*lists):
+                points.append(_point(name, {**defaults, **fixed, **dict(zip(varied, combo))}))
         groups.append(SweepGroup(name, str(raw.get("title", name)), varied, tuple(points)))
     return Sweep(str(table.get("name", Path(source).stem)), str(table.get("description", "")), source,
                  tuple(groups))
+
+
+def _check_total(total: int, source: str) -> None:
+    if total > MAX_POINTS:
+        raise TrtbenchError(f"{source}: the sweep has more than {MAX_POINTS:,} points ({total:,} so far)",
+                            hint="use fewer values, or split it into several sweep files")
 
 
 def load_sweep(path: Path) -> Sweep:

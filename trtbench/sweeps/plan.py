@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from trtbench.errors import TrtbenchError
-from trtbench.sweeps.file import Sweep, SweepPoint
+from trtbench.sweeps.file import MAX_POINTS, Sweep, SweepPoint
 
 ORDERS = ("interleave", "random", "file")
 
@@ -113,9 +113,6 @@ def order_points(points: Sequence[SweepPoint], order: str = "interleave", seed: 
         for i, p in enumerate(members):
             keyed.append(((i + 0.5) / len(members), g_index, p))
     return [p for _, _, p in sorted(keyed, key=lambda t: (t[0], t[1]))]
-
-
-MAX_POINTS = 10_000  # a sweep of more points is a typo, or weeks of measuring
 
 
 def check_points(name: str, points: Sequence[SweepPoint]) -> None:
