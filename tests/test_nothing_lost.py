@@ -44,3 +44,19 @@ def test_ctrl_c_writes_the_finished_batches_to_json_and_the_database(tmp_path, m
 
     with sqlite3.connect(str(tmp_path / "runs.db")) as db:
         assert {row[0] for row in db.execute("SELECT run_id FROM runs")} == {saved[0]["run_id"]}
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_an_export_that_fails_midway_leaves_no_file(tmp_path, monkeypatch, failure):
+    """A truncated .onnx in the cache or at --out would be read as a model later: exports are
+    written to a temporary file and renamed only once checked."""
+    import trtbench.models.export as export
+    from trtbench.models.netspec import parse_name
+
+    def fail(*args, **kwargs):
+        raise failure("stopped")
+
+    monkeypatch.setattr(export, "_check_and_annotate", fail)
+    with pytest.raises(failure):
+        export.export_onnx(parse_name("c1d20-f1n128"), tmp_path / "m.onnx", verify=False)
+    assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import io
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -69,14 +70,16 @@ def export_onnx(source: Union[NetSpec, Path], out: Path, opset: int = 17, verify
     if not out.parent.exists():
         out.parent.mkdir(parents=True)
     checks: Dict[str, Any] = {"opset": opset}
-    checks["exporter"] = _export(net, spec, out, opset)
+    work = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")  # renamed into place once checked: never half a file
     try:
-        checks.update(_check_and_annotate(out, spec, trained, norm))
+        checks["exporter"] = _export(net, spec, work, opset)
+        checks.update(_check_and_annotate(work, spec, trained, norm))
         if verify:
-            checks["onnxruntime"] = _verify(net, out, spec, norm, data_dir, trained)
-    except Exception:
-        if out.exists():
-            out.unlink()
+            checks["onnxruntime"] = _verify(net, work, spec, norm, data_dir, trained)
+        work.replace(out)
+    except BaseException:  # a failed check, a full disk, Ctrl-C: nothing is left behind
+        if work.exists():
+            work.unlink()
         raise
     return ExportResult(out, spec, trained, checks)
 

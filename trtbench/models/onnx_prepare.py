@@ -19,6 +19,7 @@ The copy is cached (``<stem>-<sha12>-<run|dyn>.onnx``) with what was done in its
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,5 +384,12 @@ def export_dynamic(path: Path, out: Path, others: Sequence[int] = (1, 64)) -> Pr
         result.changes.append(f"made the batch dynamic (exported fixed at {fixed})"
                               + (f": {'; '.join(rewrites)}" if rewrites else ""))
     out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(out))
+    work = out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
+    try:
+        onnx.save(model, str(work))
+        work.replace(out)  # the user's file appears whole, or not at all
+    except BaseException:
+        if work.exists():
+            work.unlink()
+        raise
     return result
