@@ -155,3 +155,14 @@ def test_a_bad_command_line_ends_in_one_error_line(case: str, cli, tmp_path: Pat
         return
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert len(lines) == 1 and lines[0].startswith("trtbench: error: "), result.stderr
+
+
+def test_bounds_on_the_work_asked_for_and_names_the_file_system_refuses(cli):
+    """--loops 1000000000 would measure for years; a run name longer than a file name can be is
+    refused by the file system: each is one line, at once."""
+    for argv in (["drift", "c1d20-f1n128", "--loops", "1000000000", "--no-db"],
+                 ["profile", "c1d20-f1n128", "--iterations", "100000", "--loops", "1000", "--no-db"],
+                 ["show", "x" * 5000]):
+        result = cli(*argv, timeout=60)
+        assert result.returncode == 2 and result.stderr.count("trtbench: error:") == 1, result.stderr[-300:]
+        assert "Traceback" not in result.stderr

@@ -118,6 +118,9 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapp
     batch = resolved.default_batch() if batch is None else batch
     if batch < 1 or loops < 1 or iterations < 1 or warmup < 0:
         raise TrtbenchError("--batch, --loops and --iterations must be at least 1, --warmup at least 0")
+    from trtbench.measure.method import check_work
+
+    check_work(iterations, loops, warmup)
     store = open_store(db)
     try:
         with open_session(resolved, backend, device, precision, threads, cache_dir=cache_dir,

@@ -36,12 +36,9 @@ class Method:
     telemetry: bool = True  # sample NVML / tegrastats during the timing pass where a source exists
 
     def check(self) -> None:
-        for flag, value in (("--iterations", self.iterations), ("--loops", self.loops),
-                            ("--profile-iterations", self.profile_iterations)):
-            if value is not None and value < 1:
-                raise TrtbenchError(f"{flag} must be at least 1, got {value}")
-        if self.warmup is not None and self.warmup < 0:
-            raise TrtbenchError(f"--warmup must be 0 or more, got {self.warmup}")
+        from trtbench.measure.method import check_work
+
+        check_work(self.iterations, self.loops, self.warmup, self.profile_iterations)
 
 
 @dataclass

@@ -169,5 +169,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("trtbench: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except OSError as exc:  # the file system said no (a name too long, no space, no permission): one line
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        where = f" ({str(exc.filename)[:120]})" if exc.filename else ""
+        print(f"trtbench: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2

@@ -50,6 +50,28 @@ def warm_up(session: Session, warmup: Optional[int]) -> Dict[str, Any]:
     return {"count": count, "cold_ms": cold}
 
 
+# Bounds on the work asked for: every timed iteration is kept (8 bytes each), and past these a run
+# is a typo (--loops 1000000000 would measure for years and fill the memory with its times).
+MAX_TIMED = 10_000_000  # iterations x loops
+MAX_WARMUP_ASKED = 1_000_000
+
+
+def check_work(iterations: Optional[int], loops: Optional[int], warmup: Optional[int] = None,
+               profile_iterations: Optional[int] = None) -> None:
+    """Refuse, before anything runs, counts below 1 (warm-up below 0) or beyond the bounds."""
+    for flag, value in (("--iterations", iterations), ("--loops", loops), ("--profile-iterations", profile_iterations)):
+        if value is not None and value < 1:
+            raise TrtbenchError(f"{flag} must be at least 1, got {value}")
+        if value is not None and value > MAX_TIMED:
+            raise TrtbenchError(f"{flag} {value:,} is more than the {MAX_TIMED:,} timed iterations trtbench keeps",
+                                hint="a few hundred iterations in a few loops give a tight median")
+    if iterations is not None and loops is not None and iterations * loops > MAX_TIMED:
+        raise TrtbenchError(f"--iterations {iterations:,} x --loops {loops:,} is more than the {MAX_TIMED:,} "
+                            "timed iterations trtbench keeps", hint="lower one of them")
+    if warmup is not None and not 0 <= warmup <= MAX_WARMUP_ASKED:
+        raise TrtbenchError(f"--warmup must be from 0 to {MAX_WARMUP_ASKED:,}, got {warmup}")
+
+
 PROFILE_MS = 300.0  # the profiling pass averages over at least this much inference, by default
 MAX_PROFILE_ITERATIONS = 200
 

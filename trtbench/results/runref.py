@@ -37,6 +37,14 @@ def open_existing(db: Path) -> Store:
     return Store(Path(db))
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for what cannot be a path at all (a name too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def load_runs(refs: Sequence[Ref], db: Path, kind: str = "profile") -> List[RunRecord]:
     """The records named by `refs`, in order. A JSON file gives all its records (one or an array);
     a database file all its runs of `kind` (oldest first); any other reference is a run id, or a
@@ -46,7 +54,7 @@ def load_runs(refs: Sequence[Ref], db: Path, kind: str = "profile") -> List[RunR
     try:
         for ref in refs:
             path = Path(ref)
-            if path.is_file():
+            if _is_file(path):
                 if is_database(path):
                     with open_existing(path) as other:
                         records.extend(reversed(other.find(kind=kind)))
