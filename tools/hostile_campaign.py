@@ -131,7 +131,8 @@ def main() -> int:
             errors = [line for line in res.stderr.splitlines()
                       if line.startswith("trtbench") and ": error:" in line.split(" ", 2)[-1][:40] + line[:40]]
             pwned = [p for p in work.rglob("PWNED*")]
-            if pwned or (escape.exists() and not existed):
+            named_output = case[1] in ("--out", "--json", "--emit-script", "--db")  # a path the user chose
+            if pwned or (escape.exists() and not existed and not named_output):
                 counts["injection"] += 1
                 print(f"INJECTION {shown}: {pwned or escape}")
                 for p in pwned:

@@ -124,7 +124,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
     for name in OUTPUTS:
         value = getattr(args, name, None)
-        if value not in (None, "", "-"):
+        if value is not None and not str(value).strip():
+            raise TrtbenchError(f"--{name.replace('_', '-')} is empty", hint="give it a file name")
+        if value not in (None, "-"):
             jsonio.check_writable(value, "--" + name.replace("_", "-"), creates_folders=name in MAKES_FOLDERS)
 
 
