@@ -67,6 +67,8 @@ def export_onnx(source: Union[NetSpec, Path], out: Path, opset: int = 17, verify
         spec, model, norm, trained = ckpt.spec, ckpt.model, ckpt.normalisation, ckpt.trained
     net = with_softmax(model).eval()
     out = Path(out)
+    if out.is_dir() or not out.name:
+        raise TrtbenchError(f"{out} is a folder, not a file to export to", hint="give --out a file name, e.g. m.onnx")
     if not out.parent.exists():
         out.parent.mkdir(parents=True)
     checks: Dict[str, Any] = {"opset": opset}

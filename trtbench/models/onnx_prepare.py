@@ -370,6 +370,9 @@ def export_dynamic(path: Path, out: Path, others: Sequence[int] = (1, 64)) -> Pr
     and run at each of `others`."""
     import onnx
 
+    out = Path(out)
+    if out.is_dir() or not out.name:
+        raise TrtbenchError(f"{out} is a folder, not a file to export to", hint="give --out a file name, e.g. m.onnx")
     model = load_graph(path, weights=True)
     fixed = fixed_batch(graph_inputs(model))
     result = Prepared(out, path)
