@@ -142,7 +142,6 @@ def _warnings_to_console() -> None:
     if not any(isinstance(h, _ConsoleWarnings) for h in logger.handlers):
         handler = _ConsoleWarnings(level=logging.WARNING)
         logger.addHandler(handler)
-        logger.propagate = False
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
