@@ -27,6 +27,7 @@ import pytest
 from conftest import JETSON_FIXTURES, MNIST_DIR, REPO, TRTEXEC_FIXTURES
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from test_trtexec_import import _role
 
 from trtbench.errors import TrtbenchError
 
@@ -291,16 +292,6 @@ PARTNERS: Dict[str, Dict[str, str]] = {
     f"{MOBILENET}.graph.json": {"profile": f"{MOBILENET}.profile.json"},
     "NVIDIA__TensorRT__trex-RTX3090-fp32-resnet.onnx.engine.timing.json": {"profile": f"{A100}.profile.json"},
 }
-
-
-def _role(name: str) -> str:
-    if name.endswith("profile.json"):
-        return "profile"
-    if name.endswith("timing.json"):
-        return "times"
-    if name.endswith(".log") or name.endswith("metadata.json"):
-        return "log"
-    return "layers"
 
 
 def _import(path: Path) -> Any:

@@ -20,7 +20,7 @@ from trtbench.backends.tensorrt.engine import (
     read_metadata,
     write_metadata,
 )
-from trtbench.backends.tensorrt.versions import features_for, precision_flags
+from trtbench.backends.tensorrt.versions import build_choice, features_for
 from trtbench.device.host import HostInfo
 from trtbench.device.targets import get_target
 from trtbench.errors import TrtbenchError
@@ -69,6 +69,12 @@ def test_features_per_release(version, explicit, pool, verbosity, tensor_api, fl
     assert f.engine_inspector is inspector and f.async_profile_report is inspector
     assert f.profiler_exception_aborts is aborts
     assert f.user_memory_context == ("strategy" if version[0] >= 10 else "without_device_memory")
+
+
+def precision_flags(features, precision):
+    """(flags set, flags cleared) for an explicitly asked precision."""
+    choice = build_choice(features, precision)
+    return list(choice.set_flags), list(choice.clear_flags)
 
 
 def test_precision_flags():

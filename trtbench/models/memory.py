@@ -15,8 +15,16 @@ from typing import Optional, Sequence
 from trtbench.errors import TrtbenchError
 from trtbench.models.inputs import ModelInput
 
-BYTES_PER_ELEMENT = {"float64": 8, "int64": 8, "uint64": 8, "complex64": 8, "complex128": 16, "float32": 4,
-                     "int32": 4, "uint32": 4, "float16": 2, "bfloat16": 2, "int16": 2, "uint16": 2}
+
+
+def _itemsize(dtype: str) -> int:
+    """Bytes of one element of an input type (the names of `inputs.ELEMENT_TYPES`)."""
+    import numpy as np
+
+    try:
+        return int(np.dtype(dtype).itemsize)
+    except TypeError:  # bfloat16: not a numpy type
+        return 2 if dtype == "bfloat16" else 1
 
 
 def available_bytes(meminfo: Path = Path("/proc/meminfo")) -> Optional[int]:
@@ -41,7 +49,7 @@ def item_bytes(inputs: Sequence[ModelInput]) -> int:
         count = 1
         for d in model_input.item_dims:
             count *= d if isinstance(d, int) and d > 0 else 1
-        total += count * BYTES_PER_ELEMENT.get(model_input.dtype, 1)
+        total += count * _itemsize(model_input.dtype)
     return total
 
 

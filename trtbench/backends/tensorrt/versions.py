@@ -116,9 +116,3 @@ def build_choice(features: TrtFeatures, precision: str, *, given: bool = True,
                      "fp16/fp32; timings are valid, accuracy is not")
     flags = {"fp16": ("FP16",), "int8": ("INT8", "FP16"), "best": ("FP16", "INT8")}[precision]
     return BuildChoice(precision, flags, (), tuple(notes))
-
-
-def precision_flags(features: TrtFeatures, precision: str) -> Tuple[List[str], List[str]]:
-    """(BuilderFlag names to set, names to clear) for an explicitly asked `precision`."""
-    choice = build_choice(features, precision)
-    return list(choice.set_flags), list(choice.clear_flags)
