@@ -60,3 +60,57 @@ def test_an_export_that_fails_midway_leaves_no_file(tmp_path, monkeypatch, failu
     with pytest.raises(failure):
         export.export_onnx(parse_name("c1d20-f1n128"), tmp_path / "m.onnx", verify=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def _interrupt_on_call(n: int, real):
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    return wrapper
+
+
+def test_ctrl_c_in_a_sweep_writes_the_saved_points_to_json_and_the_same_command_resumes(tmp_path, monkeypatch,
+                                                                                         capsys):
+    import sqlite3
+
+    import trtbench.measure.method as method
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text('kind = "sweep"\nname = "tiny"\n[[group]]\nname = "a"\n'
+                                        'fc_layers = [1, 2, 3]\nbatch = [2]\n')
+    argv = ["sweep", "tiny.toml", "--iterations", "2", "--loops", "1", "--order", "file", "--db", "runs.db",
+            "--json", "sweep.json"]
+    with monkeypatch.context() as patch:
+        patch.setattr(method, "measure", _interrupt_on_call(3, method.measure))
+        assert main(argv) == 130
+    assert "interrupted after 2 points" in capsys.readouterr().err
+    first = json.loads((tmp_path / "sweep.json").read_text())
+    assert first["interrupted"] is True and first["ran"] == 2 and first["points"] == 3
+    with sqlite3.connect(str(tmp_path / "runs.db")) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+
+    assert main(argv) == 0  # the same command continues the run: only the third point is measured
+    second = json.loads((tmp_path / "sweep.json").read_text())
+    assert (second["run"], second["ran"], second["skipped"], second["interrupted"]) == (first["run"], 1, 2, False)
+
+
+def test_ctrl_c_in_a_drift_loop_keeps_the_finished_loops(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    import trtbench.measure.drift_loop as drift_loop
+
+    monkeypatch.chdir(tmp_path)
+    # one synchronize per loop (--alloc per-run): the 4th is loop 3, after warm-up loop 0 and loops 1, 2
+    monkeypatch.setattr(drift_loop, "_synchronize", _interrupt_on_call(4, drift_loop._synchronize))
+    code = main(["drift", "c1d20-f1n128", "--backend", "onnxruntime", "--batch", "2", "--loops", "50",
+                 "--iterations", "1", "--warmup", "1", "--no-telemetry", "--db", "runs.db", "--json", "drift.json"])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    saved = json.loads((tmp_path / "drift.json").read_text())
+    assert saved["source"]["loops"] == 2
+    assert {len(series) for series in saved["series"].values()} == {2}
+    with sqlite3.connect(str(tmp_path / "runs.db")) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1

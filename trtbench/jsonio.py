@@ -124,10 +124,9 @@ def _too_large(what: str, path: Path, size: str, limit: int) -> TrtbenchError:
                          hint="is it the right file? cut it to the part you need")
 
 
-def read_file_bytes(path: Union[str, Path], what: str = "", limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of the file a user named: a regular file only (a FIFO, device or directory is
-    refused from its `stat`, without opening it, so it cannot block), at most `limit` bytes.
-    `what` ("log", "run file") starts the one-line `TrtbenchError` that names the file."""
+def require_regular_file(path: Union[str, Path], what: str = "") -> None:
+    """A one-line `TrtbenchError` unless `path` is an existing regular file (checked from its
+    `stat`, so a FIFO is refused without being opened), for files another library opens."""
     path = Path(path)
     try:
         info = os.stat(path)
@@ -136,6 +135,15 @@ def read_file_bytes(path: Union[str, Path], what: str = "", limit: int = MAX_FIL
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise TrtbenchError(f"cannot read {_named(what, path)}: {getattr(exc, 'strerror', None) or exc}") from None
     _refuse_unless_regular(info.st_mode, what, path)
+
+
+def read_file_bytes(path: Union[str, Path], what: str = "", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the file a user named: a regular file only (a FIFO, device or directory is
+    refused from its `stat`, without opening it, so it cannot block), at most `limit` bytes.
+    `what` ("log", "run file") starts the one-line `TrtbenchError` that names the file."""
+    path = Path(path)
+    require_regular_file(path, what)
+    info = os.stat(path)
     if info.st_size > limit:
         raise _too_large(what, path, f"{info.st_size:,} bytes, more", limit)
     try:

@@ -100,12 +100,9 @@ def parts_from_csv(text: str, source: str, column: Optional[str] = None) -> Part
 
 
 def _text(path: Path) -> str:
-    try:
-        return Path(path).read_text()
-    except FileNotFoundError:
-        raise TrtbenchError(f"series file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TrtbenchError(f"cannot read {path}: {exc}") from None
+    from trtbench.jsonio import read_file_text
+
+    return read_file_text(path, what="series file")
 
 
 def read_series(path: Path, column: Optional[str] = None) -> Parts:

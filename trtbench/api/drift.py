@@ -14,7 +14,7 @@ from trtbench import env
 from trtbench.analysis.drift import DriftReport, analyse_parts
 from trtbench.analysis.series import Parts, directions, history_parts, read_series
 from trtbench.api.pipeline import Log, ModelRef, no_log, open_session, open_store, resolve
-from trtbench.errors import TrtbenchError
+from trtbench.errors import Interrupted, TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.record import DRIFT, DriftData, RunRecord, Telemetry
 
@@ -137,7 +137,7 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapp
         compute = statistics.median(series.parts["compute"])
         record = RunRecord(
             backend=opened.backend.name, device=device, batch=batch, precision=precision,
-            model=opened.model.to_dict(), iterations=iterations, loops=loops, loop_ms=list(series.parts["total"]),
+            model=opened.model.to_dict(), iterations=iterations, loops=series.loops, loop_ms=list(series.parts["total"]),
             iteration_ms=[], end_to_end_ms=compute / iterations,
             tiles_per_ms=batch * iterations / compute if compute > 0 else 0.0, warmup=warmup,
             backend_version=str(details.pop("backend_version", "")),
@@ -153,9 +153,12 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapp
             store.close()
     info: Dict[str, Any] = {"model": record.model_name, "backend": record.backend, "device": device,
                             "device_name": record.device_name, "batch": batch, "iterations": iterations,
-                            "loops": loops, "alloc": alloc, "notes": list(series.notes)}
+                            "loops": series.loops, "alloc": alloc, "notes": list(series.notes)}
     telemetry_checks = (validity.THROTTLING, validity.CLOCK_CHANGE, validity.TEMPERATURE, validity.CLOCKS_PINNED)
     checks: List[Dict[str, Any]] = [c.to_dict() for c in record.validity.checks if c.name in telemetry_checks]
     if checks:
         info["telemetry_checks"] = checks
-    return Drift(report, series.parts, "loop", info, samples or None, record)
+    result = Drift(report, series.parts, "loop", info, samples or None, record)
+    if series.interrupted:  # Ctrl-C: the finished loops are judged and stored; the caller writes its outputs
+        raise Interrupted([result])
+    return result

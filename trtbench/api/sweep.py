@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Set, Union
 
 from trtbench import env
 from trtbench.api.pipeline import Log, Method, Opened, measure_batches, no_log, open_session
-from trtbench.errors import TrtbenchError
+from trtbench.errors import Interrupted, TrtbenchError
 from trtbench.models.source import DEFAULT_CACHE
 from trtbench.results.store import Store
 from trtbench.sweeps import run as runs
@@ -46,6 +46,7 @@ class SweepRun:
             "sweep": self.sweep.name, "run": self.run_id, "config": self.config, "db": str(self.db),
             "points": len(self.plan.points), "ran": len(self.outcome.ran), "skipped": len(self.outcome.skipped),
             "seconds": round(self.outcome.seconds, 1), "sessions_loaded": self.sessions_loaded,
+            "interrupted": self.outcome.interrupted,
             "points_run": [{"point": r.point.key, "seconds": round(r.seconds, 2),
                             "tiles_per_ms": r.records[0].tiles_per_ms if r.records else None}
                            for r in self.outcome.ran],
@@ -171,6 +172,9 @@ def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", pr
             progress.start(plan, done, weights)
         try:
             outcome = runs.run_points(plan, run_id, done, measure_point, runs.store_saver(store, tags), advance)
+        except Interrupted as exc:  # Ctrl-C: what ran is saved; hand the run on for the caller's outputs
+            raise Interrupted([SweepRun(plan.sweep, plan, run_id, config, path, exc.done[0], cache.loads,
+                                        rows.path if rows is not None else None, resumed)]) from None
         finally:
             cache.close()
     return SweepRun(plan.sweep, plan, run_id, config, path, outcome, cache.loads,

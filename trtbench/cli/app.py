@@ -23,7 +23,7 @@ import traceback
 from typing import List, Optional, Sequence
 
 from trtbench import __version__
-from trtbench.errors import TrtbenchError
+from trtbench.errors import Interrupted, TrtbenchError
 from trtbench.render import console
 
 # Order is the order shown in `trtbench --help`.
@@ -167,7 +167,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             traceback.print_exc()
         print(f"trtbench: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted):  # the finished work was printed: its tables go to --csv/--markdown too
+            _export_tables(args)
         print("trtbench: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:  # the file system said no (a name too long, no space, no permission): one line

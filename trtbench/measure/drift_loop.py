@@ -44,6 +44,7 @@ class DriftSeries:
     loops: int
     meta: Dict[str, Any] = field(default_factory=dict)  # backend, device, device_name, model
     notes: List[str] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C ended the loops early: `parts` holds the loops that finished
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -83,7 +84,9 @@ def run_drift(
     """Run `loops` loops of `iterations` inferences of `batch` tiles on a loaded `session`.
 
     `warmup` loops run first and are not recorded. `clock` returns seconds (a fake clock in
-    tests). `progress(i)` is called after each recorded loop.
+    tests). `progress(i)` is called after each recorded loop. Ctrl-C after at least one recorded
+    loop ends the loops: the series holds those that finished and says so (``interrupted``), so
+    the caller keeps them; before any, the KeyboardInterrupt goes on.
     """
     if alloc not in ALLOC_MODES:
         raise TrtbenchError(f"unknown --alloc '{alloc}'", hint=f"choose one of: {', '.join(ALLOC_MODES)}")
@@ -104,6 +107,7 @@ def run_drift(
     free = getattr(session, "free_buffers", None)
     if alloc == "reuse":
         session.set_batch(batch)
+    interrupted = False
     try:
         for i in range(warmup + loops):
             start = clock()
@@ -129,12 +133,22 @@ def run_drift(
             parts["total"].append(total_ms)
             if progress is not None:
                 progress(i - warmup)
+    except KeyboardInterrupt:
+        if not parts["total"]:
+            raise
+        interrupted = True
+        for name in parts:  # a loop cut off midway may have some parts appended: keep whole loops only
+            del parts[name][len(parts["total"]):]
     finally:
         if fragmenter is not None:
             fragmenter.release()
     if not parts["transfer"]:
         del parts["transfer"]
-    series = DriftSeries(parts, alloc, batch, iterations, loops)
+    series = DriftSeries(parts, alloc, batch, iterations, len(parts["total"]) if interrupted else loops,
+                         interrupted=interrupted)
+    if interrupted:
+        series.notes.append(f"interrupted (Ctrl-C) after {len(parts['total'])} of {loops} loops: the loops "
+                            "that finished are kept")
     if alloc == "reuse":
         series.notes.append("buffers allocated once before the loops (--alloc reuse): alloc is 0 per loop")
     if fragmenter is not None:

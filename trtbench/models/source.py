@@ -101,8 +101,9 @@ def resolve_model(text: str, cache_dir: Path) -> ModelSource:
 
 
 def _require_file(path: Path, what: str) -> None:
-    if not path.is_file():
-        raise TrtbenchError(f"{what} {path} does not exist")
+    from trtbench.jsonio import require_regular_file
+
+    require_regular_file(path, what)  # a FIFO or a folder is named as such, not "does not exist"
 
 
 def read_onnx_spec(path: Path) -> Optional[Dict[str, Any]]:

@@ -2,11 +2,11 @@
 drift, fits and figures; and the eight findings judged from them."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from trtbench import jsonio
 from trtbench.errors import TrtbenchError
 from trtbench.results.record import RunRecord
 from trtbench.study2016 import findings as judge
@@ -28,9 +28,9 @@ class StudyResults:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise TrtbenchError(f"cannot read {path} ({exc})", hint="delete it and run the study again to redo that step") from None
+        return jsonio.read_json(path, "study output")
+    except TrtbenchError as exc:
+        raise TrtbenchError(exc.message, hint="delete it and run the study again to redo that step") from None
 
 
 

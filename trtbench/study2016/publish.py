@@ -31,9 +31,10 @@ def load_durations(out: Path) -> Dict[str, float]:
 
 def saved_commands(out: Path) -> List[str]:
     try:
-        return [line for line in (out / "commands.txt").read_text().splitlines() if line.strip()]
-    except OSError:
+        text = jsonio.read_file_text(out / "commands.txt", "study commands", errors="replace")
+    except TrtbenchError:
         return []
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def write_report(out: Path, commands: List[str], baseline: Optional[Path] = None, title: Optional[str] = None,
@@ -74,8 +75,8 @@ def write_report(out: Path, commands: List[str], baseline: Optional[Path] = None
 def kept_notes(path: Path) -> str:
     """The hand-written block of an earlier report at `path` (between HAND_START and HAND_END)."""
     try:
-        text = path.read_text()
-    except OSError:
+        text = jsonio.read_file_text(path, "report", errors="replace")
+    except TrtbenchError:
         return ""
     start, end = text.find(HAND_START), text.find(HAND_END)
     return text[start:end + len(HAND_END)] if 0 <= start < end else ""

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
-from trtbench.errors import TrtbenchError
+from trtbench.errors import Interrupted, TrtbenchError
 from trtbench.sweeps.file import SweepPoint
 from trtbench.sweeps.plan import SweepPlan, Work
 
@@ -100,6 +100,7 @@ class SweepOutcome:
     ran: List[PointResult]
     skipped: List[str]  # keys already done before this invocation
     seconds: float
+    interrupted: bool = False  # Ctrl-C stopped it: `ran` holds the points saved before
 
 
 def run_points(plan: SweepPlan, run_id: str, done: Set[str],
@@ -109,19 +110,23 @@ def run_points(plan: SweepPlan, run_id: str, done: Set[str],
     """Run every planned point not in `done`: measure it, then save it (record + done tag at once).
 
     `progress(finished, total, point, seconds)` is called after each point (for a progress bar).
+    Ctrl-C raises `Interrupted` holding the outcome so far (the points saved, each whole), for the
+    caller's other outputs; the point being measured is not saved and runs again on resume.
     """
     start = time.monotonic()
     todo = [p for p in plan.points if p.key not in done]
     skipped = [p.key for p in plan.points if p.key in done]
     ran: List[PointResult] = []
-    for i, point in enumerate(todo, start=1):
-        t0 = time.monotonic()
-        records = measure_point(point, plan.work[point.key])
-        save_point(point, records)
-        seconds = time.monotonic() - t0
-        ran.append(PointResult(point, seconds, records))
-        if progress is not None:
-            progress(len(skipped) + i, len(plan.points), point, seconds)
+    try:
+        for i, point in enumerate(todo, start=1):
+            t0 = time.monotonic()
+            records = measure_point(point, plan.work[point.key])
+            save_point(point, records)
+            ran.append(PointResult(point, time.monotonic() - t0, records))
+            if progress is not None:
+                progress(len(skipped) + i, len(plan.points), point, ran[-1].seconds)
+    except KeyboardInterrupt:
+        raise Interrupted([SweepOutcome(run_id, ran, skipped, time.monotonic() - start, interrupted=True)]) from None
     return SweepOutcome(run_id, ran, skipped, time.monotonic() - start)
 
 
@@ -153,12 +158,14 @@ class TrainRows:
         self._train = train
         self.rows: Dict[str, Any] = {}
         if self.path.is_file():
+            from trtbench.jsonio import read_file_text
+
             try:
-                data = json.loads(self.path.read_text())
-            except ValueError as exc:
+                data = json.loads(read_file_text(self.path, what="--train-json"))
+            except (ValueError, RecursionError) as exc:
                 raise TrtbenchError(f"{self.path} is not a training rows file ({exc})",
                                     hint="give another file with --train-json") from None
-            if data.get("kind") != self.KIND:
+            if not isinstance(data, dict) or data.get("kind") != self.KIND or not isinstance(data.get("rows", {}), dict):
                 raise TrtbenchError(f"{self.path} is not a training rows file", hint="give another file with --train-json")
             self.rows = dict(data.get("rows", {}))
 

@@ -8,7 +8,6 @@ take a `BuildRequest` and their result is written the same way.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -161,6 +160,9 @@ def read_metadata(engine: Path) -> Optional[Dict[str, Any]]:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise TrtbenchError(f"{path} is not valid JSON ({exc})", hint="delete it or rebuild the engine") from None
+        data = jsonio.read_json(path, "engine metadata")
+    except TrtbenchError as exc:
+        raise TrtbenchError(exc.message, hint="delete it or rebuild the engine") from None
+    if not isinstance(data, dict):
+        raise TrtbenchError(f"engine metadata {path} is not a JSON object", hint="delete it or rebuild the engine")
+    return data

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from trtbench.analysis.drift import MIN_POINTS, PART_LABELS, DriftReport
 from trtbench.cli import args as common
-from trtbench.errors import TrtbenchError
+from trtbench.errors import Interrupted, TrtbenchError
 from trtbench.render import console
 
 NAME = "drift"
@@ -181,7 +181,6 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
 
 
 def run(args: argparse.Namespace) -> int:
-    from trtbench import jsonio
     from trtbench.api.drift import drift, drift_history, drift_series
 
     chosen = sum(bool(x) for x in (args.model, args.series, args.history))
@@ -201,15 +200,28 @@ def run(args: argparse.Namespace) -> int:
                                backend=None if args.backend == "auto" else args.backend, batch=args.batch,
                                metric=args.metric, **tests)
     else:
-        result = drift(args.model, batch=args.batch, inputs=common.parse_inputs(args.input), loops=args.loops, iterations=args.iterations,
-                       warmup=args.warmup, alloc=args.alloc, backend=args.backend, device=args.device,
-                       precision=args.precision, threads=args.threads, telemetry=not args.no_telemetry,
-                       cache_dir=args.cache_dir, db=None if args.no_db else common.db_path(args),
-                       log=console.info, **tests)
+        interrupted: Optional[Interrupted] = None
+        try:
+            result = drift(args.model, batch=args.batch, inputs=common.parse_inputs(args.input), loops=args.loops,
+                           iterations=args.iterations, warmup=args.warmup, alloc=args.alloc, backend=args.backend,
+                           device=args.device, precision=args.precision, threads=args.threads,
+                           telemetry=not args.no_telemetry, cache_dir=args.cache_dir,
+                           db=None if args.no_db else common.db_path(args), log=console.info, **tests)
+        except Interrupted as exc:  # Ctrl-C: the loops that finished were judged and stored; write them out
+            result, interrupted = exc.done[0], exc
         if result.record is not None and not args.no_db:
             console.info(f"stored drift run {result.record.run_id} in {common.db_path(args)}")
+        if interrupted is not None:
+            _write(result, args)
+            raise interrupted
+    _write(result, args)
+    return 1 if result.drift else 0
+
+
+def _write(result: Any, args: argparse.Namespace) -> None:
+    from trtbench import jsonio
+
     if args.json:
         jsonio.write_json(result.to_dict(), args.json)
     if args.json != "-":
         render(result.report, result.parts, result.source, result.unit)
-    return 1 if result.drift else 0

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from trtbench.cli import args as common
+from trtbench.errors import Interrupted
 from trtbench.render import console
 from trtbench.sweeps.plan import ORDERS
 
@@ -77,13 +78,22 @@ def run(args: argparse.Namespace) -> int:
         console.info(f"sweep run {run_id or '(new)'}: {len(done & {p.key for p in plan.points})} of "
                      f"{len(plan.points)} points done; work {plan.total_gflop:,.0f} GFLOP on {config}")
         return 0
-    with SweepBar() as bar:
-        result = sweep(args.sweep_file, **shared, sessions=args.sessions, cache_dir=args.cache_dir,
-                       train=args.train, data_dir=args.data_dir, epochs=args.epochs, train_limit=args.train_limit,
-                       train_json=args.train_json, progress=bar, log=console.info)
+    interrupted: Optional[Interrupted] = None
+    try:
+        with SweepBar() as bar:
+            result = sweep(args.sweep_file, **shared, sessions=args.sessions, cache_dir=args.cache_dir,
+                           train=args.train, data_dir=args.data_dir, epochs=args.epochs,
+                           train_limit=args.train_limit, train_json=args.train_json, progress=bar, log=console.info)
+    except Interrupted as exc:  # Ctrl-C: the points saved so far go to --json too
+        result, interrupted = exc.done[0], exc
     if args.json:
         jsonio.write_json(result.to_dict(), args.json)
     outcome = result.outcome
+    if interrupted is not None:
+        console.info(f"sweep {result.sweep.name} run {result.run_id}: interrupted after {len(outcome.ran)} points "
+                     f"({len(outcome.skipped)} were already done); each saved point is whole. The same command "
+                     f"continues this run (or name it: --resume {result.run_id})")
+        raise interrupted
     console.info(f"sweep {result.sweep.name} run {result.run_id}: ran {len(outcome.ran)} points in "
                  f"{outcome.seconds:.0f} s, {len(outcome.skipped)} were already done. "
                  f"Next: trtbench fit --sweep {result.sweep.name} --db {db}")
