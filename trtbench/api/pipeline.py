@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from trtbench.backends.base import Backend, LoadOptions, Session
 from trtbench.errors import Interrupted, PartlyDone, TrtbenchError
@@ -89,17 +89,34 @@ def open_session(model: ModelRef, backend: str = "auto", device: Optional[str] =
     chosen, reason = choose(backend, source, device)
     where = device or default_device(chosen.name)
     data = user_data(source, inputs)
-    if source.inputs and batches and where == "cpu":  # checked before anything is prepared or run
-        from trtbench.models.memory import check_batches_fit
-
-        check_batches_fit(source.name, source.inputs, 0.0, batches)
+    memory = _available(where) if source.inputs and batches else None
+    if memory is not None:  # the inputs alone, checked before anything is prepared or run
+        _check_fits(source, batches, memory, counted=False)
     notes = prepare_source(source, chosen.name, batches, cache_dir, data)
     counted = add_cost(source)
     if counted:
         notes.append(counted)
+    if memory is not None and source.cost:  # then the weights and the activations the graph moves
+        _check_fits(source, batches, memory, counted=True)
     options = LoadOptions(device=where, precision=precision, threads=threads, cuda_graph=cuda_graph,
                           channels_last=channels_last, data=data)
     return Opened(source, chosen, chosen.load(source, options), reason, where, notes)
+
+
+def _available(device: str) -> Optional[Tuple[int, str]]:
+    from trtbench.models.memory import available_for
+
+    free, where = available_for(device)
+    return None if free is None else (free, where)
+
+
+def _check_fits(source: ModelSource, batches: Sequence[int], memory: Tuple[int, str], counted: bool) -> None:
+    from trtbench.models.memory import check_batches_fit, counted_item_bytes
+
+    cost = source.cost if counted else None
+    weights = float((cost or {}).get("weight_bytes") or 0.0)
+    check_batches_fit(source.name, source.inputs, weights, batches, memory[0], where=memory[1],
+                      per_item=counted_item_bytes(source.inputs, cost))
 
 
 def prepare_source(source: ModelSource, backend: str, batches: Sequence[int], cache_dir: Path,

@@ -105,6 +105,14 @@ class GraphCost:
     def activation_bytes_per_item(self) -> float:
         return sum(n.bytes - n.weight_bytes for n in self.nodes if n.bytes is not None) / self.batch
 
+    @property
+    def largest_node_bytes_per_item(self) -> float:
+        """The activations one node reads and writes, per item, for the node that moves most: at
+        least half of it is live at once (all of it unless the node works in place), so it bounds
+        the memory a batch needs from below."""
+        moved = [n.bytes - n.weight_bytes for n in self.nodes if n.bytes is not None and not n.folded]
+        return max(moved, default=0) / self.batch
+
     def bytes_per_item(self, batch: Optional[int] = None) -> float:
         """Bytes moved per item at `batch` (default: this graph's): weights shared by the batch."""
         return self.activation_bytes_per_item + self.weight_bytes / (batch or self.batch)
@@ -131,6 +139,7 @@ class GraphCost:
         return {
             "batch": self.batch, "flops_per_item": self.flops_per_item, "params": self.params,
             "weight_bytes": self.weight_bytes, "activation_bytes_per_item": self.activation_bytes_per_item,
+            "largest_node_bytes_per_item": self.largest_node_bytes_per_item,
             "nodes": len(self.nodes), "folded": sum(1 for n in self.nodes if n.folded),
             "unknown": len(self.unknown), "unknown_ops": dict(sorted(unknown_ops.items())),
             "shapes": self.shapes, "by_category": self.by_category(),

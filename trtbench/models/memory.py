@@ -1,16 +1,20 @@
-"""The memory a model and a batch need, against what this host has, checked before any work.
+"""The memory a model and a batch need, against what the host or the GPU has, checked before any work.
 
 A lower bound, so that no run that would fit is refused: the weights (from the graph's count, or
-a spec's parameters) plus, per item of the batch, the bytes of every input. A batch whose lower
-bound is more than the host's available memory cannot run (it would allocate, swap, and be
-killed, after minutes); it is refused in one line that says which batch fits.
+a spec's parameters) plus, per item of the batch, the bytes of every input or, once the graph is
+counted, half the activations of the node that moves most (a node's inputs and outputs are live
+together; half, because a node working in place reads and writes one buffer). A batch whose
+lower bound is more than the memory available cannot run (on the host it would swap and be
+killed after minutes; on a GPU it fails deep in the runtime); it is refused in one line that says
+which batch fits. Where the run goes decides the figure: the host's available memory for the
+CPU and for a Jetson's GPU (it shares the host's memory), the GPU's free memory otherwise.
 """
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from trtbench.errors import TrtbenchError
 from trtbench.models.inputs import ModelInput
@@ -42,6 +46,30 @@ def available_bytes(meminfo: Path = Path("/proc/meminfo")) -> Optional[int]:
         return None
 
 
+def available_for(device: str, root: Path = Path("/")) -> Tuple[Optional[int], str]:
+    """The memory a run on `device` (``cpu``, ``cuda``, ``cuda:N``) can have, and where it is
+    (for the message); None when it cannot be told."""
+    if not device.startswith("cuda"):
+        return available_bytes(), "this host"
+    from trtbench.device.jetson import is_jetson
+
+    if is_jetson(root):
+        return available_bytes(root / "proc" / "meminfo"), "this Jetson (its GPU shares the host's memory)"
+    from trtbench.device.gpu_memory import free_bytes
+
+    _, _, tail = device.partition(":")
+    index = int(tail) if tail.isdigit() else 0
+    return free_bytes(index), f"GPU {index}"
+
+
+def counted_item_bytes(inputs: Sequence[ModelInput], cost: Optional[Dict[str, Any]]) -> float:
+    """Bytes per item that must be live at once: the inputs, or half the activations of the node
+    that moves most (`graph_cost`), whichever is more."""
+    largest = (cost or {}).get("largest_node_bytes_per_item")
+    counted = largest / 2 if isinstance(largest, (int, float)) and largest > 0 else 0.0
+    return max(float(item_bytes(inputs)), counted)
+
+
 def item_bytes(inputs: Sequence[ModelInput]) -> int:
     """Bytes of one item of the batch over every input (open dimensions count as 1)."""
     total = 0
@@ -61,11 +89,14 @@ def _size(n: float) -> str:
 
 
 def check_batches_fit(name: str, inputs: Sequence[ModelInput], weight_bytes: float, batches: Sequence[int],
-                      available: Optional[int] = None, fix: str = "--batch") -> None:
-    """Refuse, before anything runs, a batch whose inputs and weights alone exceed the memory
-    this host has available; the line says the largest batch that fits."""
+                      available: Optional[int] = None, fix: str = "--batch", where: str = "this host",
+                      per_item: Optional[float] = None) -> None:
+    """Refuse, before anything runs, a batch whose inputs (or `per_item` bytes, when the graph
+    was counted) and weights alone exceed the memory available (`available`, default the host's)
+    `where`; the line says the largest batch that fits."""
     free = available if available is not None else available_bytes()
-    per_item = item_bytes(inputs)
+    if per_item is None:
+        per_item = item_bytes(inputs)
     if free is None or per_item <= 0:
         return
     for batch in sorted(set(int(b) for b in batches), reverse=True):
@@ -73,9 +104,9 @@ def check_batches_fit(name: str, inputs: Sequence[ModelInput], weight_bytes: flo
         if need > free:
             fits = int((free - weight_bytes) // per_item)
             raise TrtbenchError(
-                f"batch {batch:,} of {name} needs at least {_size(need)} ({_size(per_item)} of input per item"
+                f"batch {batch:,} of {name} needs at least {_size(need)} ({_size(per_item)} per item"
                 + (f", {_size(weight_bytes)} of weights" if weight_bytes else "")
-                + f"), and this host has {_size(free)} available",
+                + f"), and {where} has {_size(free)} available",
                 hint=f"use {fix} {fits:,} or less" if fits >= 1 else "the weights alone do not fit here")
         return  # the largest batch fits, so every smaller one does
 
