@@ -268,3 +268,38 @@ def test_a_comparison_says_how_much_of_each_side_s_time_is_in_paired_layers() ->
     assert b_paired < 1  # TensorRT's reformat layer has no onnxruntime counterpart
     assert any(n.startswith("paired layers hold") for n in result.notes)
     assert result.to_dict()["paired_share"] == {"a": a_paired, "b": b_paired}
+
+
+def test_the_total_speedup_carries_its_interval_and_one_inside_it_is_no_difference() -> None:
+    """B twice as fast over 10 loops each: faster, 2 inside the interval, 1 outside; the same run
+    shape measured twice with 1 % noise: the interval holds 1, so 'no difference'."""
+    a = make_record(loops=10, cv=0.01, seed=1)
+    b = make_record(loops=10, cv=0.01, seed=2, scale=0.5)
+    result = compare(a, b)
+    low, high = result.total.interval
+    assert low < result.total.speedup < high and low < 2.0 < high and low > 1.0
+    assert result.total.difference == "faster"
+    assert result.to_dict()["total"]["interval"] == [low, high]
+
+    same = compare(make_record(loops=10, seed=3), make_record(loops=10, seed=4))
+    assert same.total.difference == "no difference"
+    assert any(note.startswith("no difference end to end") for note in same.notes)
+
+
+def test_one_loop_on_a_side_gives_no_interval_rather_than_a_false_one() -> None:
+    result = compare(make_record(loops=1, iterations=1), make_record(loops=10, scale=0.5))  # one sample on A
+    assert result.total.interval is None and result.total.difference is None
+
+
+def test_a_measured_speedup_far_from_the_predicted_one_is_flagged(monkeypatch) -> None:
+    import trtbench.analysis.compare as compare_module
+
+    a = make_record(loops=10, seed=5)
+    b = make_record(loops=10, seed=6, scale=0.5)  # measured: 2x
+    prediction = compare_module.Prediction("tx1", "gtx960", compute=20.0, bandwidth=20.0)  # peaks say 20x
+    monkeypatch.setattr(compare_module, "predict", lambda x, y: prediction)
+    result = compare(a, b)
+    assert result.total.off_prediction and any("over 2x away" in note for note in result.notes)
+    near = compare_module.Prediction("tx1", "gtx960", compute=2.5, bandwidth=2.5)
+    monkeypatch.setattr(compare_module, "predict", lambda x, y: near)
+    assert not compare(a, b).total.off_prediction

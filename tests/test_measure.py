@@ -101,7 +101,7 @@ def test_default_warm_up_runs_at_least_half_a_second_of_inference() -> None:
     expected = 1
     while expected * step < WARMUP_MS:
         expected += 1
-    assert result == {"count": expected, "cold_ms": step}
+    assert result == {"count": expected, "cold_ms": step, "ms": step}
     fast = ScriptedSession(warm=[1000.0, 1.0, 1.0, 1.0], timed=[], layers=[])
     assert warm_up(fast, None)["count"] == 3  # at least three, even when the first is slow
 
@@ -156,3 +156,19 @@ def test_a_short_inference_is_profiled_over_more_iterations() -> None:
     assert profiling_iterations(20, 50.0) == 20  # a ResNet at 50 ms: 1 s already
     assert profiling_iterations(20, 1.0) == MAX_PROFILE_ITERATIONS == 200  # 300 would cover 0.3 s; capped
     assert profiling_iterations(20, 5.0) == 60 and profiling_iterations(20, 0.0) == 20
+
+
+def test_by_default_a_loop_lasts_about_0_1_s_and_loops_run_until_the_median_is_known():
+    """Warm-up inferences of 10 ms give loops of 10; steady loops reach ±2 % at the minimum of 10
+    loops; the record keeps the interval (over loops) and what ended the sampling."""
+    from trtbench.measure.method import LOOP_MS, MIN_LOOPS
+
+    timed = [10.0 + 0.01 * (i % 7) for i in range(MIN_LOOPS * 10)]
+    session = ScriptedSession(warm=[30.0] + [10.0] * 47, timed=timed, layers=LAYERS)  # 0.5 s of warm-up
+    record = measure(session, MODEL, batch=8, profile=False)
+    assert record.iterations == int(LOOP_MS / 10.0) and record.loops == MIN_LOOPS
+    assert record.sampling["mode"] == "adaptive" and record.sampling["ended_by"] == "precision"
+    low, high = record.intervals["end_to_end_ms"]
+    assert low <= record.end_to_end_ms <= high and (high - low) / record.end_to_end_ms < 0.01
+    assert record.intervals["tiles_per_ms"] == pytest.approx([8 / high, 8 / low], rel=1e-5)
+    assert record.to_dict()["intervals"]["n"] == MIN_LOOPS

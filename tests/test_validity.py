@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from trtbench.results.record import Check, RunRecord, Validity
-from trtbench.results.validity import CHECKS, evaluate, median_ci
+from trtbench.results.validity import CHECKS, evaluate
 
 
 def record(times, iterations=None, overhead=None, warmup=5) -> RunRecord:
@@ -30,7 +30,8 @@ def steady(n=60, jitter=0.002):
 
 
 def test_a_steady_run_is_valid() -> None:
-    result = evaluate(record([steady()[:20], steady()[20:40], steady()[40:]], overhead=0.05))
+    times = steady()
+    result = evaluate(record([times[i:i + 6] for i in range(0, 60, 6)], overhead=0.05))  # 10 loops
     assert result.verdict == "VALID"
     assert all(c.status == "ok" for c in result.checks)
     assert set(by_name(result)) <= set(CHECKS)
@@ -40,7 +41,7 @@ def test_noisy_run_warns_and_names_the_flags() -> None:
     times = [10.0, 14.0] * 30
     check = by_name(evaluate(record(times)))["spread"]
     assert check.status == "warn"
-    assert "--iterations" in check.fix and "--loops" in check.fix
+    assert "--threads 1" in check.fix and "--budget" in check.fix
 
 
 def test_wildly_spread_run_is_invalid() -> None:
@@ -70,15 +71,22 @@ def test_profiler_overhead_beyond_15_percent_warns(overhead: float) -> None:
 
 def test_too_few_iterations() -> None:
     check = by_name(evaluate(record([10.0, 10.1, 9.9])))["too_few_iterations"]
-    assert check.status == "warn" and "--iterations" in check.fix
+    assert check.status == "warn" and "--loops" in check.fix
 
 
-def test_median_ci_uses_order_statistics() -> None:
-    times = np.arange(1.0, 101.0)
-    half = 1.96 * math.sqrt(100) / 2
-    low, high = int(math.floor(50 - half)), int(math.ceil(50 + half))
-    assert median_ci(times) == pytest.approx((times[high] - times[low]) / (2 * np.median(times)))
-    assert median_ci(np.array([1.0, 2.0])) is None
+def test_three_loops_cannot_give_a_95_percent_interval() -> None:
+    """The loops are the independent samples: 3 loops bracket the median with 75 % only."""
+    check = by_name(evaluate(record([steady()[:20], steady()[20:40], steady()[40:]])))["too_few_iterations"]
+    assert check.status == "warn" and "75 % interval over 3 loops" in check.message
+
+
+@pytest.mark.parametrize("jitter, status", [(0.002, "ok"), (0.06, "warn"), (0.5, "invalid")])
+def test_the_median_interval_over_the_loops_decides(jitter: float, status: str) -> None:
+    rng = np.random.default_rng(3)
+    loops = [list(10.0 * (1.0 + jitter * rng.standard_normal()) + 0.0 * np.ones(5)) for _ in range(20)]
+    check = by_name(evaluate(record(loops)))["too_few_iterations"]
+    assert check.status == status, check.message
+    assert "interval over 20 loops" in check.message
 
 
 def test_extra_checks_decide_the_verdict_and_cold_start_is_carried() -> None:

@@ -49,14 +49,28 @@ class CategoryRow:
     speedup: Optional[float]
     flagged: bool = False
     predicted: Optional[float] = None
+    interval: Optional[Tuple[float, float]] = None  # 95 % interval of the speedup, where both runs give one
+    off_prediction: bool = False  # the measured speedup is over FLAG_FACTOR away from the predicted one
+
+    @property
+    def difference(self) -> Optional[str]:
+        """``faster`` or ``slower`` (B against A) when the interval excludes 1, ``no difference``
+        when it holds 1; None without an interval."""
+        if self.interval is None:
+            return None
+        low, high = self.interval
+        return "faster" if low > 1.0 else "slower" if high < 1.0 else "no difference"
 
     def to_dict(self) -> Dict[str, Any]:
         return {
             "a_ms": self.a_ms,
             "b_ms": self.b_ms,
             "speedup": self.speedup,
+            "interval": list(self.interval) if self.interval else None,
+            "difference": self.difference,
             "flagged": self.flagged,
             "predicted": self.predicted,
+            "off_prediction": self.off_prediction,
         }
 
 
@@ -164,14 +178,15 @@ def compare(a: RunRecord, b: RunRecord) -> Comparison:
         if not record.batch or record.batch < 1:  # times are per item: ms / batch
             raise TrtbenchError(f"run {record.run_id} ({side}) has batch {record.batch!r}, so it has no time "
                                 "per item", hint="compare runs of batch 1 or more")
-    total = CategoryRow("total", a.ms_per_tile, b.ms_per_tile, speedup(a.ms_per_tile, b.ms_per_tile))
+    total = CategoryRow("total", a.ms_per_tile, b.ms_per_tile, speedup(a.ms_per_tile, b.ms_per_tile),
+                        interval=total_interval(a, b))
     names = [c for c in CATEGORIES if c in a.categories or c in b.categories]
     names += sorted((set(a.categories) | set(b.categories)) - set(names))
     rows = []
     for name in names:
         a_ms = float(a.categories.get(name, 0.0)) / a.batch
         b_ms = float(b.categories.get(name, 0.0)) / b.batch
-        row = CategoryRow(name, a_ms, b_ms, speedup(a_ms, b_ms))
+        row = CategoryRow(name, a_ms, b_ms, speedup(a_ms, b_ms), interval=_category_interval(a, b, name))
         if row.speedup is not None and total.speedup is not None:
             ratio = row.speedup / total.speedup
             row.flagged = ratio > FLAG_FACTOR or ratio < 1.0 / FLAG_FACTOR
@@ -187,7 +202,50 @@ def compare(a: RunRecord, b: RunRecord) -> Comparison:
         for row in rows:
             row.predicted = result.prediction.for_category(row.category)
         total.predicted = _predicted_total(rows)
+        for row in [*rows, total]:
+            row.off_prediction = _far_from(row, row.predicted)
+    if total.difference == "no difference" and total.interval is not None:
+        result.notes.insert(0, f"no difference end to end: the speedup's 95 % interval "
+                               f"({total.interval[0]:.3g}-{total.interval[1]:.3g}x) holds 1")
+    if total.off_prediction and total.speedup is not None and total.predicted is not None:
+        result.notes.insert(0, f"the measured speedup ({total.speedup:.3g}x) is over {FLAG_FACTOR:g}x away from "
+                               f"what the targets' peaks predict ({total.predicted:.3g}x): software, clocks "
+                               "or a profile that does not match the device")
     return result
+
+
+def total_interval(a: RunRecord, b: RunRecord) -> Optional[Tuple[float, float]]:
+    """The 95 % interval of B's end-to-end speedup over A: a bootstrap of the ratio of the two
+    medians of time per item, over each run's loops."""
+    from trtbench.results.intervals import ratio_interval, samples_per_batch
+
+    a_items = [t / a.batch for t in samples_per_batch(a)]
+    b_items = [t / b.batch for t in samples_per_batch(b)]
+    if len(a_items) < 2 or len(b_items) < 2:
+        return None  # one sample: its spread is unknown
+    found = ratio_interval(a_items, b_items)
+    return (found.low, found.high) if found is not None else None
+
+
+def _category_interval(a: RunRecord, b: RunRecord, name: str) -> Optional[Tuple[float, float]]:
+    """A category's speedup interval from the two runs' stored intervals of its mean time: the
+    ratio of opposite ends, which covers at least as much as either (conservative)."""
+    from trtbench.results.intervals import from_list
+
+    pairs = [from_list(((r.intervals or {}).get("categories") or {}).get(name)) for r in (a, b)]
+    a_ci, b_ci = pairs
+    if a_ci is None or b_ci is None or a_ci.low <= 0 or b_ci.low <= 0:
+        return None
+    return (a_ci.low / a.batch) / (b_ci.high / b.batch), (a_ci.high / a.batch) / (b_ci.low / b.batch)
+
+
+def _far_from(row: CategoryRow, predicted: Optional[float]) -> bool:
+    """Whether the measured speedup is over `FLAG_FACTOR` away from the predicted one, beyond its
+    interval (a noisy figure near the line is not flagged)."""
+    if predicted is None or predicted <= 0 or row.speedup is None:
+        return False
+    low, high = row.interval if row.interval is not None else (row.speedup, row.speedup)
+    return low > predicted * FLAG_FACTOR or high < predicted / FLAG_FACTOR
 
 
 def compare_runs(records: Sequence[RunRecord]) -> List[Comparison]:

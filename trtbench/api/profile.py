@@ -26,7 +26,8 @@ def batch_list(batch: Batches) -> List[int]:
 
 
 def profile(model: ModelRef, batch: Optional[Batches] = None, backend: str = "auto", device: Optional[str] = None,
-            precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: int = 20, loops: int = 3,
+            precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: Optional[int] = None,
+            loops: Optional[int] = None, target: float = 0.02, budget_s: float = 10.0,
             warmup: Optional[int] = None, profile_iterations: Optional[int] = None, layers: bool = True,
             threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
             telemetry: bool = True, inputs: Optional[Mapping[str, Any]] = None, cache_dir: Path = DEFAULT_CACHE,
@@ -40,14 +41,16 @@ def profile(model: ModelRef, batch: Optional[Batches] = None, backend: str = "au
     measuring, naming the node that pins it. `backend`: ``auto`` (TensorRT where it imports, else
     onnxruntime on the CPU) or a name; `device`: None means cuda for TensorRT and trtexec, cpu
     otherwise. `db`: a database file to store every run in as soon as it is measured, or None.
-    `layers=False` skips the per-layer profiling pass. `inputs`: ``{input name: array or .npy
+    `iterations`/`loops` None: sampled adaptively, until the median's 95 % interval is within
+    ±`target` (0.02: 2 %) or `budget_s` seconds of timing per batch are spent; given, they fix
+    the counts. `layers=False` skips the per-layer profiling pass. `inputs`: ``{input name: array or .npy
     path}`` to feed instead of random data. `log` receives one line per step.
 
     When some of several batches fail, `PartlyDone` is raised after the others were measured and
     stored; its ``done`` holds their records.
     """
     method = Method(iterations=iterations, loops=loops, warmup=warmup, profile=layers,
-                    profile_iterations=profile_iterations, telemetry=telemetry)
+                    profile_iterations=profile_iterations, telemetry=telemetry, target=target, budget_s=budget_s)
     method.check()
     source = resolve(model, cache_dir)
     if batch is None:

@@ -36,6 +36,7 @@ class ProfileResult:
     iterations: int
     unknown: List[str] = field(default_factory=list)  # names that fell to "other"
     notes: List[str] = field(default_factory=list)
+    per_run: Dict[str, List[float]] = field(default_factory=dict)  # layer name → its ms in each profiled run
 
 
 class Session(Protocol):

@@ -3,10 +3,16 @@
 1. Warm-up: the first (cold) inference is timed on its own and kept (``validity.cold_ms``); then
    inferences until at least ``MIN_WARMUP`` ran and ``WARMUP_MS`` of inference time passed, or
    exactly ``warmup`` inferences when given.
-2. Timing pass, no profiler attached: ``loops`` × ``iterations`` inferences of one batch, every
+2. Timing pass, no profiler attached: loops of ``iterations`` inferences of one batch, every
    per-iteration time kept. A loop's time is the sum of its iterations. With the median loop
    time T (ms): ``end_to_end_ms = T / iterations`` (ms per batch) and
-   ``tiles_per_ms = batch × iterations / T`` (the study's equation 12).
+   ``tiles_per_ms = batch × iterations / T`` (the study's equation 12). The loops are the
+   independent samples: the 95 % interval of the median over them (`trtbench.results.intervals`)
+   is kept with the record. By default the pass is adaptive, as pyperf, hyperfine and
+   ``torch.utils.benchmark``'s ``blocked_autorange`` decide: a loop lasts about `LOOP_MS`, and
+   loops run until the interval's half-width is within `target` (2 %) after at least `MIN_LOOPS`,
+   or the `budget_s` (10 s) is spent; ``record.sampling`` says which ended it. ``iterations``
+   and ``loops``, when given, fix those counts instead.
 3. Profiling pass: per-layer ms per batch from the backend's profiler, averaged over
    ``profile_iterations`` (default: `profiling_iterations`, at least 0.3 s of inference).
    Profiler overhead = (sum of layer ms − end_to_end_ms) / end_to_end_ms; the shares are of the
@@ -17,7 +23,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -34,20 +41,22 @@ MAX_WARMUP = 10000
 
 
 def warm_up(session: Session, warmup: Optional[int]) -> Dict[str, Any]:
-    """Run the warm-up; return ``{"count": n, "cold_ms": first inference ms or None}``."""
+    """Run the warm-up; return ``{"count": n, "cold_ms": first inference ms or None, "ms": the
+    median of the last steady inferences, or None}``."""
     if warmup is not None and warmup <= 0:
-        return {"count": 0, "cold_ms": None}
+        return {"count": 0, "cold_ms": None, "ms": None}
     cold = float(session.run_timed(1)[0])
     count, spent = 1, cold
     if warmup is not None:
-        if warmup > 1:
-            session.run_timed(warmup - 1)
-        return {"count": warmup, "cold_ms": cold}
+        steady = [float(t) for t in session.run_timed(warmup - 1)] if warmup > 1 else []
+        return {"count": warmup, "cold_ms": cold, "ms": float(np.median(steady[-50:])) if steady else None}
+    last: List[float] = []
     while (count < MIN_WARMUP or spent < WARMUP_MS) and count < MAX_WARMUP:
-        step = session.run_timed(1)[0]
-        spent += float(step)
+        step = float(session.run_timed(1)[0])
+        spent += step
         count += 1
-    return {"count": count, "cold_ms": cold}
+        last = (last + [step])[-50:]
+    return {"count": count, "cold_ms": cold, "ms": float(np.median(last)) if last else None}
 
 
 # Bounds on the work asked for: every timed iteration is kept (8 bytes each), and past these a run
@@ -74,6 +83,7 @@ def check_work(iterations: Optional[int], loops: Optional[int], warmup: Optional
 
 PROFILE_MS = 300.0  # the profiling pass averages over at least this much inference, by default
 MAX_PROFILE_ITERATIONS = 200
+PROFILE_BASE = 20  # with planned loops (thousands of short inferences) the profile starts from this many
 
 
 def profiling_iterations(iterations: int, end_to_end_ms: float) -> int:
@@ -90,25 +100,83 @@ def timing_pass(session: Session, iterations: int, loops: int) -> List[List[floa
     return [[float(t) for t in session.run_timed(iterations)] for _ in range(loops)]
 
 
-def measure(session: Session, model: ModelSource, batch: int, iterations: int = 20, loops: int = 3,
-            warmup: Optional[int] = None, profile: bool = True, profile_iterations: Optional[int] = None,
-            extra_checks: Sequence[Check] = (), telemetry: Any = "auto") -> RunRecord:
+TARGET = 0.02  # half-width of the median's 95 % interval the adaptive pass aims at
+BUDGET_S = 10.0  # timing-pass seconds per batch before it stops short of the target
+LOOP_MS = 100.0  # a loop's planned length: long enough to average out scheduler blips
+MIN_LOOPS = 10  # below 10 samples the interval is the range, too wide to end on
+MAX_LOOPS = 1000
+
+
+def iterations_for(per_inference_ms: float, loop_ms: float = LOOP_MS) -> int:
+    """Inferences in a loop of about `loop_ms`."""
+    if per_inference_ms <= 0 or not math.isfinite(per_inference_ms):
+        return 1
+    return int(max(1, min(MAX_TIMED // MAX_LOOPS, round(loop_ms / per_inference_ms))))
+
+
+def adaptive_pass(session: Session, iterations: int, loops: Optional[int] = None, target: float = TARGET,
+                  budget_s: float = BUDGET_S, clock: Callable[[], float] = time.perf_counter
+                  ) -> "tuple[List[List[float]], Dict[str, Any]]":
+    """Loops of `iterations` inferences until the median's interval is within ±`target`
+    (after `MIN_LOOPS`), `budget_s` is spent, or `MAX_LOOPS` ran; exactly `loops` when given.
+    Returns the per-iteration times and the sampling record (what ended it)."""
+    from trtbench.results.intervals import median_interval
+
+    times: List[List[float]] = []
+    start = clock()
+    ended = "fixed" if loops is not None else "max-loops"
+    while len(times) < (loops if loops is not None else MAX_LOOPS):
+        times.append([float(t) for t in session.run_timed(iterations)])
+        if loops is not None:
+            continue
+        if len(times) >= MIN_LOOPS:
+            per_loop = [sum(loop) for loop in times]
+            found = median_interval(per_loop)
+            if found is not None and found.half_width(float(np.median(per_loop))) <= target:
+                ended = "precision"
+                break
+        if clock() - start >= budget_s and len(times) >= 2:
+            ended = "budget"
+            break
+    seconds = clock() - start
+    sampling = {"mode": "fixed" if loops is not None else "adaptive", "ended_by": ended,
+                "target": None if loops is not None else target, "budget_s": None if loops is not None else budget_s,
+                "seconds": round(seconds, 3), "loop_ms": None}
+    return times, sampling
+
+
+def measure(session: Session, model: ModelSource, batch: int, iterations: Optional[int] = None,
+            loops: Optional[int] = None, warmup: Optional[int] = None, profile: bool = True,
+            profile_iterations: Optional[int] = None, extra_checks: Sequence[Check] = (), telemetry: Any = "auto",
+            target: float = TARGET, budget_s: float = BUDGET_S) -> RunRecord:
     """Measure one batch size on a loaded session and return the complete `RunRecord`.
+
+    `iterations` None: as many as make a loop of about `LOOP_MS`; `loops` None: adaptive, until
+    the median is known to ±`target` or `budget_s` is spent (the module docstring).
 
     `telemetry`: "auto" samples the device during the timing pass where a source exists (NVML for
     CUDA, tegrastats on a Jetson; nothing on a plain CPU), None turns it off, or a telemetry source
     (tests). The samples go to ``record.telemetry`` and their checks (throttling, clock changes,
     unpinned Jetson clocks) into the record's verdict.
     """
-    if iterations < 1 or loops < 1:
+    if (iterations is not None and iterations < 1) or (loops is not None and loops < 1):
         raise TrtbenchError(f"--iterations and --loops must be at least 1 (got {iterations} and {loops})")
+    if not 0 < target < 1 or not budget_s > 0:
+        raise TrtbenchError(f"the interval target must be above 0 % and below 100 % and the budget above 0 s "
+                            f"(got {100 * target:g} % and {budget_s:g} s)")
     session.set_batch(batch)
     warm = warm_up(session, warmup)
+    planned = iterations is None
+    if iterations is None:
+        iterations = iterations_for(warm["ms"] if warm["ms"] else float(session.run_timed(1)[0]))
     from trtbench.measure.sampler import Sampler, auto_source
 
     source = auto_source(str(session.device)) if telemetry == "auto" else telemetry
     with Sampler(source) as sampler:
-        iteration_ms = timing_pass(session, iterations, loops)
+        iteration_ms, sampling = adaptive_pass(session, iterations, loops, target, budget_s)
+    if planned:
+        sampling["loop_ms"] = LOOP_MS
+    loops = len(iteration_ms)
     samples = sampler.result()
     loop_ms = [sum(loop) for loop in iteration_ms]
     median_loop = float(np.median(loop_ms))
@@ -132,11 +200,18 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: int = 
         device_name=str(info.pop("device_name", "") or (cpu_model() if session.device == "cpu" else "")),
         host=fingerprint(),
         session=info,
+        sampling=sampling,
     )
+    from trtbench.results import intervals
+
+    record.intervals = intervals.headline(loop_ms, iteration_ms, iterations, batch)
     if profile:
-        result = session.profile(profile_iterations or profiling_iterations(iterations, median_loop / iterations))
+        base = min(iterations, PROFILE_BASE) if planned else iterations
+        result = session.profile(profile_iterations or profiling_iterations(base, median_loop / iterations))
         record.layers = result.layers
         record.finish_layers()
+        if result.per_run and record.intervals is not None:
+            record.intervals.update(intervals.profiled(result.per_run, {x.name: x.category for x in record.layers}))
         total = sum(layer.ms for layer in record.layers)
         record.overhead = (total - record.end_to_end_ms) / record.end_to_end_ms
         record.notes.extend(result.notes)

@@ -17,6 +17,8 @@ Schema version 3 (version 1 and 2 files and databases are migrated when read, `m
     model {name, path, kind, sha256, spec, source, metadata?, inputs?, item?, cost?},
     host {the device fingerprint}, session {what the backend session reported}, tags {key: value},
     iterations, loops, warmup, end_to_end_ms, images_per_s, tiles_per_ms, overhead,
+    intervals {level, n, end_to_end_ms, images_per_s, tiles_per_ms: [low, high], profile_runs,
+    categories, layers: {name: [low, high]}} | null, sampling {mode, ended_by, ...} | null,
     categories {category: ms},
     layers [{name, category, ms, percent, type?, origin?, shape?}], loop_ms [loops],
     iteration_ms [loops][iterations], telemetry {...} | null, validity {verdict, checks, cold_ms?},
@@ -250,6 +252,8 @@ class RunRecord:
     tags: Dict[str, str] = field(default_factory=dict)  # e.g. sweep, sweep_run, point, group
     kind: str = PROFILE
     drift: Optional[DriftData] = None
+    intervals: Optional[Dict[str, Any]] = None  # `trtbench.results.intervals.for_record`; None: not computed
+    sampling: Optional[Dict[str, Any]] = None  # how long the timing pass sampled, and what ended it
     run_id: str = field(default_factory=new_run_id)
     created: str = field(default_factory=utc_now)
     schema_version: int = SCHEMA_VERSION
@@ -320,6 +324,7 @@ class RunRecord:
             "tags": dict(self.tags), "iterations": self.iterations, "loops": self.loops, "warmup": self.warmup,
             "end_to_end_ms": self.end_to_end_ms, "images_per_s": self.images_per_s,
             "tiles_per_ms": self.tiles_per_ms, "overhead": self.overhead,
+            "intervals": self.intervals, "sampling": self.sampling,
             "categories": dict(self.categories), "layers": [layer.to_dict() for layer in self.layers],
             "loop_ms": list(self.loop_ms), "iteration_ms": [list(loop) for loop in self.iteration_ms],
             "telemetry": self.telemetry.to_dict() if self.telemetry else None,

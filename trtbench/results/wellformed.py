@@ -108,6 +108,9 @@ def problems(data: Any) -> List[Problem]:
             _ms(out, name, data[name])
     _optional_number(out, "images_per_s", data.get("images_per_s"), minimum=0.0)
     _optional_number(out, "overhead", data.get("overhead"))
+    _intervals(out, data.get("intervals"))
+    if data.get("sampling") is not None and not isinstance(data["sampling"], Mapping):
+        out.append(Problem("sampling", f"is {_show(data['sampling'])}, not a JSON object"))
     if "model" in data:
         _model(out, data["model"])
     _host(out, data.get("host"))
@@ -154,6 +157,33 @@ def _host(out: List[Problem], host: Any) -> None:
             _count(out, f"host.{name}", host[name], low=1 if name == "cores" else 0)
     if host.get("extra") is not None and not isinstance(host["extra"], Mapping):
         out.append(Problem("host.extra", f"is {_show(host['extra'])}, not a JSON object"))
+
+
+def _pair(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(_is_number(v) and math.isfinite(v) for v in value) and value[0] <= value[1])
+
+
+def _intervals(out: List[Problem], intervals: Any) -> None:
+    """[low, high] pairs of finite numbers, low first; the rest of a record reads without them."""
+    if intervals is None:
+        return
+    if not isinstance(intervals, Mapping):
+        out.append(Problem("intervals", f"is {_show(intervals)}, not a JSON object"))
+        return
+    for name in ("end_to_end_ms", "images_per_s", "tiles_per_ms"):
+        if intervals.get(name) is not None and not _pair(intervals[name]):
+            out.append(Problem(f"intervals.{name}", f"is {_show(intervals[name])}, not [low, high]"))
+    for group in ("categories", "layers"):
+        pairs = intervals.get(group)
+        if pairs is None:
+            continue
+        if not isinstance(pairs, Mapping):
+            out.append(Problem(f"intervals.{group}", f"is {_show(pairs)}, not a JSON object"))
+            continue
+        bad = next((k for k, v in pairs.items() if not _pair(v)), None)
+        if bad is not None:
+            out.append(Problem(f"intervals.{group}.{bad}", f"is {_show(pairs[bad])}, not [low, high]"))
 
 
 def _categories(out: List[Problem], categories: Any) -> None:

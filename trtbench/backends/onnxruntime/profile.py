@@ -54,6 +54,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
     shapes: Dict[Tuple[str, str], Optional[List[int]]] = {}
     seen: Dict[Tuple[str, str], int] = {}
     kept_runs = set()
+    by_run: Dict[Tuple[str, str], Dict[int, float]] = {}
     for event in sorted(nodes, key=lambda e: float(e["ts"])):
         args = event.get("args", {})
         op_type = str(args.get("op_name", "?"))
@@ -71,6 +72,8 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
             continue
         kept_runs.add(run)
         totals[key] = totals.get(key, 0.0) + float(event.get("dur", 0.0))
+        by_run.setdefault(key, {})
+        by_run[key][run] = by_run[key].get(run, 0.0) + float(event.get("dur", 0.0))
         info[key] = (op_type, str(args.get("provider", "")))
         shapes[key] = _output_shape(args)
     runs = len(kept_runs)
@@ -81,6 +84,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
     names = [name for name, _ in totals]
     layers = []
     unknown: List[str] = []
+    per_run: Dict[str, List[float]] = {}
     for (name, index), total_us in totals.items():
         op_type, provider = info[(name, index)]
         category = node_category(op_type)
@@ -88,6 +92,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
             unknown.append(op_type)
         label = f"{name}#{index}" if names.count(name) > 1 else name
         origin = (origins or {}).get(name)
+        per_run[label] = [by_run[(name, index)].get(run, 0.0) / 1000.0 for run in sorted(kept_runs)]
         layers.append(LayerTime(name=label, category=category, ms=total_us / runs / 1000.0, type=op_type,
                                 shape=shapes.get((name, index)),
                                 origin=" + ".join(origin) if origin and origin != [name] else None))
@@ -96,7 +101,7 @@ def parse_trace(events: Sequence[Dict[str, Any]], skip_runs: int = 1,
         if provider:
             providers[provider] = providers.get(provider, 0) + 1
     notes = ["nodes per execution provider: " + ", ".join(f"{p} {n}" for p, n in providers.items())] if providers else []
-    return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes)
+    return ProfileResult(layers=layers, iterations=runs, unknown=unknown, notes=notes, per_run=per_run)
 
 
 _LAYOUT_SUFFIX = re.compile(r"_nchwc$")

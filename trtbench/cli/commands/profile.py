@@ -22,8 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "an ONNX export fixed, 1024 for the study's networks, else 1)")
     common.add_inputs(parser)
     common.add_runtime(parser)
-    parser.add_argument("--iterations", type=int, default=20, help="inferences per timed loop (default: 20)")
-    parser.add_argument("--loops", type=int, default=3, help="timed loops; the median loop counts (default: 3)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="inferences per timed loop (default: as many as take about 0.1 s)")
+    parser.add_argument("--loops", type=int, default=None,
+                        help="timed loops; the median loop counts (default: adaptive, until the median's 95 %% "
+                        "interval is within --target, or --budget is spent)")
+    parser.add_argument("--target", type=float, default=2.0, metavar="PCT",
+                        help="adaptive sampling stops once the median is known to within ±PCT %% (default: 2)")
+    parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
+                        help="adaptive sampling stops after this many seconds of timing per batch (default: 10)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="warm-up inferences (default: at least 3 and 0.5 s of inference)")
     parser.add_argument("--profile-iterations", type=int, default=None,
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         records = profile(args.model, batches, backend=args.backend, device=args.device, precision=args.precision,
                           db=db, iterations=args.iterations, loops=args.loops, warmup=args.warmup,
+                          target=args.target / 100.0, budget_s=args.budget,
                           profile_iterations=args.profile_iterations, layers=not args.no_profile,
                           threads=args.threads, cuda_graph=args.cuda_graph, channels_last=args.channels_last,
                           inputs=inputs, cache_dir=args.cache_dir, log=lambda line: console.info(f"trtbench: {line}"))
