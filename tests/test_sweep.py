@@ -65,7 +65,7 @@ def test_work_is_bounded_for_heavy_points_and_generous_for_light_ones():
     by_key = {p.key: p for p in sweep.points}
     light = sweep_plan.work_for(by_key["fc-batch/c1d20-f1n1024@16"])
     heavy = sweep_plan.work_for(by_key["conv-depth/c5d80-f1n1024@1024"])
-    assert light.iterations == sweep_plan.MAX_ITERATIONS and light.loops == 3
+    assert light.iterations == sweep_plan.MAX_ITERATIONS and light.loops == sweep_plan.LOOPS == 6
     assert heavy.iterations == sweep_plan.MIN_ITERATIONS and heavy.loops == sweep_plan.MIN_LOOPS and heavy.warmup == 1
     for p in sweep.points:
         w = sweep_plan.work_for(p)

@@ -201,3 +201,17 @@ def test_an_exported_sweep_imported_elsewhere_fits_and_plots_as_the_original(cli
         assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in (tmp_path / "a").glob("*.png")) == \
         sorted(p.name for p in (tmp_path / "b").glob("*.png")) != []
+
+
+def test_a_sweep_ends_with_what_it_measured_by_group(tmp_path, monkeypatch, capsys):
+    from trtbench.cli.app import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text('kind = "sweep"\nname = "tiny"\n[[group]]\nname = "fc"\nfc_layers = [1, 2]\n'
+                                        'batch = [4]\n[[group]]\nname = "conv"\nconv_layers = [1]\nbatch = [4, 8]\n')
+    assert main(["sweep", "tiny.toml", "--iterations", "2", "--loops", "6", "--db", "runs.db"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("Measured, by group"):]
+    rows = {line.split("|")[0].strip(): line for line in table.splitlines() if "|" in line}
+    assert rows["fc"].split("|")[1].strip() == "2" and rows["conv"].split("|")[2].strip() == "4, 8"
+    assert "%" in rows["conv"].split("|")[4]  # the widest interval of the group's points

@@ -131,6 +131,13 @@ def sparkline(values: Sequence[float], width: int = 24) -> str:
     return "".join(_SPARK[int((m - lo) / (hi - lo) * (len(_SPARK) - 1) + 0.5)] for m in medians)
 
 
+def _value_unit(part: str, info: Dict[str, Any]) -> str:
+    """The unit of a part's values: ms per loop or run, except a history of tiles/ms."""
+    if info.get("metric") == "tiles_per_ms" and part == "total":
+        return "tiles/ms"
+    return "ms"
+
+
 def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, Any], unit: str) -> None:
     title = "Drift"
     if info.get("model"):
@@ -155,7 +162,7 @@ def render(report: DriftReport, parts: Dict[str, List[float]], info: Dict[str, A
         t.add_row(
             PART_LABELS.get(name, name),
             str(r.n),
-            console.fmt(r.median),
+            f"{console.fmt(r.median)} {_value_unit(name, info)}",
             f"{r.slope_pct_per_100:+.2f}",
             f"{r.trend_p:.2g}",
             f"{r.step_pct:+.1f}",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, List, Optional
+from collections import Counter
+from typing import Any, Dict, List, Optional
 
 from trtbench.cli import args as common
 from trtbench.errors import Interrupted
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_runtime(parser, backend="onnxruntime", device="cpu")
     parser.add_argument("--iterations", type=int, default=None,
                         help="timed iterations per loop (default: about 16k tiles a loop, bounded per point)")
-    parser.add_argument("--loops", type=int, default=None, help="timed loops per point (default: 3, 2 for heavy points)")
+    parser.add_argument("--loops", type=int, default=None, help="timed loops per point (default: 6, the fewest giving a 95 %% interval; fewer for heavy points)")
     parser.add_argument("--groups", default=None, help="comma-separated group names to run (default: all)")
     parser.add_argument("--order", default="interleave", choices=ORDERS,
                         help="point order: groups spread evenly (interleave, default), shuffled (random), as written (file)")
@@ -60,6 +61,33 @@ def _plan_table(plan: Any, done: set) -> Any:
     return t
 
 
+def _summary_table(ran: List[Any]) -> Any:
+    """What the sweep measured, per group: points, batches, the throughput range, how well each
+    point is known (the widest interval) and the verdicts."""
+    from trtbench.results.intervals import end_to_end
+
+    t = console.table("Measured, by group", ["group", "points", "batches", "tiles/ms", "widest ±", "verdicts"],
+                      right=["points", "tiles/ms", "widest ±"])
+    groups: Dict[str, List[Any]] = {}
+    for result in ran:
+        groups.setdefault(result.point.group, []).extend(result.records)
+    for group, records in groups.items():
+        rates = [r.tiles_per_ms for r in records]
+        widths = [w for w in (_width(end_to_end(r), r.end_to_end_ms) for r in records) if w is not None]
+        verdicts = Counter(str(r.validity.verdict or "?") for r in records)
+        batches = sorted({r.batch for r in records})
+        t.add_row(group, str(len(records)), ", ".join(f"{b:,}" for b in batches) if len(batches) <= 4
+                  else f"{batches[0]:,}–{batches[-1]:,}",
+                  f"{console.fmt(min(rates))}–{console.fmt(max(rates))}" if len(rates) > 1 else console.fmt(rates[0]),
+                  f"{100 * max(widths):.1f} %" if widths else "-",
+                  ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())))
+    return t
+
+
+def _width(found: Any, centre: float) -> Optional[float]:
+    return None if found is None else found.half_width(centre)
+
+
 def run(args: argparse.Namespace) -> int:
     from trtbench import jsonio
     from trtbench.api.sweep import status, sweep
@@ -94,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
                      f"({len(outcome.skipped)} were already done); each saved point is whole. The same command "
                      f"continues this run (or name it: --resume {result.run_id})")
         raise interrupted
+    if outcome.ran and args.json != "-":  # stdout is the JSON then
+        console.show(_summary_table(outcome.ran))
     console.info(f"sweep {result.sweep.name} run {result.run_id}: ran {len(outcome.ran)} points in "
                  f"{outcome.seconds:.0f} s, {len(outcome.skipped)} were already done. "
                  f"Next: trtbench fit --sweep {result.sweep.name} --db {db}")
