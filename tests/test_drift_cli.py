@@ -288,3 +288,25 @@ def test_series_from_saved_run_records(cli, tmp_path: Path) -> None:
     write_records([_record(0, 5.0)], one)  # a single record: its loop_ms (3 loops) is too short
     done = cli("drift", "--series", one)
     assert done.returncode == 0 and "too few loops" in done.stdout
+
+
+@pytest.mark.parametrize("width, counted", [(0.01, True), (0.10, False)])
+def test_a_history_step_within_the_runs_own_intervals_is_not_drift(tmp_path: Path, width: float,
+                                                                    counted: bool) -> None:
+    """Twelve runs, the last six 6 % slower: drift when each run is known to ±1 %, not when to ±10 %."""
+    from fake_runs import make_record
+
+    from trtbench.api.drift import drift_history
+    from trtbench.results.store import Store
+
+    with Store(tmp_path / "runs.db") as store:
+        for i in range(12):
+            record = make_record(created=f"2026-01-{i + 1:02d}T00:00:00+00:00", seed=i)
+            record.end_to_end_ms = 10.0 * (1.06 if i >= 6 else 1.0) * (1 + 0.002 * (i % 3))
+            record.intervals = {"level": 0.96, "n": 10, "end_to_end_ms": [record.end_to_end_ms * (1 - width),
+                                                                         record.end_to_end_ms * (1 + width)]}
+            store.add([record])
+    result = drift_history("c1d20-f1n1024", tmp_path / "runs.db", threshold=3.0)
+    assert result.drift is counted
+    raised = [n for n in result.source.get("notes", []) if "raised from 3 %" in n]
+    assert bool(raised) is (not counted)

@@ -90,8 +90,26 @@ def drift_history(model: str, db: Optional[Union[str, Path]] = None, *, device_n
                             hint="check the name with: trtbench runs")
     parts, info = history_parts(list(reversed(records)), metric)
     info.update(db=str(path), model=model)
+    known = run_precision(records)
+    if known is not None and 100.0 * known > threshold:
+        info.setdefault("notes", []).append(
+            f"the smallest change that counts was raised from {threshold:g} % to {100 * known:.1f} %: the runs' "
+            "own 95 % intervals are that wide (a change within them is not told from noise)")
+        threshold = 100.0 * known
     report = _analyse(parts, "run", threshold, alpha, direction, min_slope, info.get("higher_is_better", ()))
     return Drift(report, parts, "run", info)
+
+
+def run_precision(records: Any) -> Optional[float]:
+    """The median half-width of the runs' end-to-end intervals (0.02: ±2 %); None when none has one."""
+    from trtbench.results.intervals import end_to_end
+
+    widths = []
+    for record in records:
+        found = end_to_end(record)
+        if found is not None and found.level >= 0.95 and record.end_to_end_ms > 0:
+            widths.append(found.half_width(record.end_to_end_ms))
+    return statistics.median(widths) if widths else None
 
 
 def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapping[str, Any]] = None,
