@@ -41,6 +41,7 @@ def test_aggregate_means_and_categories():
     assert by_name[TRANSFER_IN].category == "transfer" and by_name[TRANSFER_OUT].ms == pytest.approx(0.05)
     assert by_name["Reformatting CopyNode for Input Tensor 0 to conv1"].category == "reformat"
     assert result.iterations == 4 and result.unknown == []
+    assert result.per_run["pool1"] == [1.0] * 4  # each layer's time in each execution, for its interval
     with pytest.raises(TrtbenchError):
         aggregate_layer_times(records, 0, info)
 

@@ -22,8 +22,10 @@ def aggregate_layer_times(records: Sequence[Tuple[str, float]], iterations: int,
     if iterations < 1:
         raise TrtbenchError("profiling needs at least one iteration")
     totals: Dict[str, float] = {}
+    runs: Dict[str, List[float]] = {}  # each execution reports each layer once: the k-th report is run k
     for name, ms in records:
         totals[name] = totals.get(name, 0.0) + float(ms)
+        runs.setdefault(name, []).append(float(ms))
     layers: List[LayerTime] = []
     unknown: List[str] = []
     for name, total in totals.items():
@@ -33,7 +35,8 @@ def aggregate_layer_times(records: Sequence[Tuple[str, float]], iterations: int,
             unknown.append(name)
         layer_type = str(info.get("LayerType")) if info and info.get("LayerType") else None
         layers.append(LayerTime(name=name, category=category, ms=total / iterations, type=layer_type))
-    return ProfileResult(layers=layers, iterations=iterations, unknown=unknown)
+    per_run = {name: times for name, times in runs.items() if len(times) == iterations}
+    return ProfileResult(layers=layers, iterations=iterations, unknown=unknown, per_run=per_run)
 
 
 def _make_profiler(trt: Any, records: List[Tuple[str, float]]) -> Any:
