@@ -94,35 +94,49 @@ def figure_order(path: Path) -> "tuple[int, str]":
 
 
 def speedup_summary(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> Dict[str, Any]:
-    """B over A on the points both measured: total and per category (for finding 6)."""
+    """B over A on the points both measured: total and per category (for finding 6), each with its
+    bootstrapped effect (`findings.speedup_effects`), and the target profiles' ratios."""
     from trtbench.analysis.compare import predict
     from trtbench.analysis.sweep import speedups
 
     per_cat, total, matched = speedups(a, b)
+    effects = judge.speedup_effects(a, b)
+    total_effect = effects["total"]
     summary: Dict[str, Any] = {"total": {"speedup": total}, "matched": matched,
                                "categories": [{"category": c, "speedup": s} for c, s in per_cat.items()]}
-    # the specifications' ratio, where both sides map to a target profile (e.g. tx1 and gtx960)
+    if total_effect is not None:
+        summary["total"]["effect"] = total_effect.to_dict()
+    for entry in summary["categories"]:
+        effect = effects["categories"].get(entry["category"])
+        if effect is not None:
+            entry["effect"] = effect.to_dict()
+    # the specifications' ratios, where both sides map to a target profile (e.g. tx1 and gtx960)
     prediction = predict(a[0], b[0]) if a and b else None
     if prediction is not None:
         summary["predicted_speedup"] = prediction.compute or prediction.bandwidth
         summary["prediction"] = prediction.to_dict()
+        summary["expected"] = {"compute": prediction.compute, "bandwidth": prediction.bandwidth}
     return summary
 
 
 
 def judge_all(results: StudyResults, baseline: Optional[StudyResults] = None) -> List[judge.Finding]:
-    """The eight findings from what the study folder holds."""
-    runs = judge.index_runs(results.records)
+    """The eight findings from what the study folder holds. Every run of a point counts (repeats
+    and the same point in several sweeps): their loops are pooled, and their spread is the
+    run-to-run noise the verdicts allow for."""
+    runs = judge.index_repeats(results.records)
+    spread = judge.run_spread(runs)
     batch = reference_batch(r.batch for r in results.records)
     comparison = speedup_summary(baseline.records, results.records) if baseline and baseline.records else None
+    device = "cpu" if judge.on_cpu(results.records) else None
     return [
-        judge.conv_vs_fc(runs, batch),
-        judge.second_conv_costs_most(runs, batch),
-        judge.batch_flattens(runs),
-        judge.neurons_multiple_of_128(runs, batch),
-        judge.training_vs_throughput(results.training, runs, 1024),  # Table 2's batch
+        judge.conv_vs_fc(runs, batch, spread=spread),
+        judge.second_conv_costs_most(runs, batch, spread=spread),
+        judge.batch_flattens(runs, spread=spread),
+        judge.neurons_multiple_of_128(runs, batch, spread=spread),
+        judge.training_vs_throughput(results.training, runs, 1024, spread=spread),  # Table 2's batch
         judge.device_speedup(comparison),
-        judge.allocation_drift(results.drift),
+        judge.allocation_drift(results.drift, device),
         judge.linear_model(results.fits.get("study"), results.fits.get("general")),
     ]
 

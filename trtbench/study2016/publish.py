@@ -67,8 +67,7 @@ def write_report(out: Path, commands: List[str], baseline: Optional[Path] = None
     jsonio.write_text(render_study_report(found, ctx), out / "report.md")
     if report is not None:
         publish(report, results.figures, found, ctx)
-    jsonio.write_json([{"number": f.number, "claim": f.claim, "verdict": f.verdict, "measured": f.measured,
-                        "figures": f.figures} for f in found], out / "findings.json", indent=1)
+    jsonio.write_json([f.to_dict() for f in found], out / "findings.json", indent=1)
     return found
 
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from trtbench.categories import CATEGORIES
 from trtbench.render.console import fmt
 from trtbench.results.record import RunRecord
-from trtbench.study2016.findings import Finding
+from trtbench.study2016.findings import CLEAR_LEVEL, RUN_SPREAD_FLOOR, Finding
 from trtbench.study2016.table2 import STUDY_TABLE2
 
 
@@ -80,6 +80,22 @@ def table2_section(ctx: StudyContext) -> List[str]:
     return lines
 
 
+def verdict_note(findings: Sequence[Finding]) -> List[str]:
+    """One paragraph under the findings: what the verdicts were decided against."""
+    spreads = [f.figures.get("run_spread_pct") for f in findings if f.figures.get("run_spread_pct") is not None]
+    if not spreads:
+        return []
+    repeats = [f.figures.get("repeat_spread_pct") for f in findings if f.figures.get("repeat_spread_pct") is not None]
+    measured = (f"{repeats[0]:.1f} % between repeated points of these sweeps" if repeats
+                else "no point was measured twice")
+    return [f"Each verdict rests on an effect and its 95 % interval, bootstrapped from the runs' loops with a "
+            f"run-to-run spread of {spreads[0]:.1f} % (relative SD; {measured}; never taken below "
+            f"{100 * RUN_SPREAD_FLOOR:.1f} %). "
+            f"An effect counts only when its {100 * CLEAR_LEVEL:.1f} % interval excludes no effect, so that a rerun "
+            f"does not flip it; an effect inside the noise counts for nothing, whatever its sign "
+            f"(docs/measurement.md, \"What a verdict means\").", ""]
+
+
 def render_study_report(findings: Sequence[Finding], ctx: StudyContext) -> str:
     """The whole report as Markdown."""
     lines = [f"# {ctx.title}", ""]
@@ -93,6 +109,7 @@ def render_study_report(findings: Sequence[Finding], ctx: StudyContext) -> str:
     lines += _table(["#", "the study found", "verdict here", "what trtbench measured"],
                     [[f.number, f.claim, f"**{f.verdict}**", f.measured] for f in findings])
     lines.append("")
+    lines += verdict_note(findings)
     lines += table2_section(ctx)
     if ctx.fit:
         total = ctx.fit.get("total") or {}
