@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one command with a Jetson's clocks pinned, then put the clocks back as they were.
 #
-#   sudo jetson/pin-clocks.sh [--mode NAME|ID] [--conf FILE] -- COMMAND [ARGS...]
+#   sudo env "PATH=$PATH" jetson/pin-clocks.sh [--mode NAME|ID] [--conf FILE] -- COMMAND [ARGS...]
 #   jetson/pin-clocks.sh --print-max-mode [--conf FILE]
 #
 # Pinning: store the current state (jetson_clocks --store, nvpmodel -q), switch to the fastest
@@ -10,12 +10,18 @@
 # runs as the user who called sudo. On exit, also after a failure or Ctrl-C, the old power mode
 # and the stored clocks come back (nvpmodel -m OLD, jetson_clocks --restore). TX1 has no
 # nvpmodel: only jetson_clocks is used there. The state before and after goes to stderr.
+#
+# sudo resets PATH (secure_path), so a bare `sudo jetson/pin-clocks.sh -- trtbench` does not
+# find the trtbench of your virtual environment. `env "PATH=$PATH"` hands your PATH over: the
+# command is looked up on it before anything changes, and runs with it. A command not found
+# stops the script at once; a path (~/.venvs/trtbench/bin/trtbench) also works without env.
 set -euo pipefail
 
 CONF=/etc/nvpmodel.conf
 MODE=""
 PRINT_MAX=0
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+ARGS=("$@")  # as given, for the command line an error suggests
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,8 +61,31 @@ if [ "$PRINT_MAX" = 1 ]; then
 fi
 [ $# -gt 0 ] || { usage; exit 2; }
 if [ "$(id -u)" != 0 ] && [ -z "${PIN_CLOCKS_NO_ROOT:-}" ]; then
-  say "needs root to change clocks: sudo $0 ..."; exit 2
+  say "needs root to change clocks: sudo env \"PATH=\$PATH\" $0 -- $1 ..."; exit 2
 fi
+
+# Find the command on this PATH now, before any clock changes (type -P: files only, never a
+# builtin, alias or function). It runs as that file, so sudo's own lookup cannot pick another.
+CMD="$(type -P -- "$1" || true)"
+if [ -z "$CMD" ]; then
+  say "$1 not found on PATH=$PATH (sudo resets PATH): run sudo env \"PATH=\$PATH\" $0$(printf ' %q' "${ARGS[@]}")"
+  exit 127
+fi
+RUN_AS=""
+HINT=""
+if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+  RUN_AS="$SUDO_USER"
+  # a bare name found on a PATH of system folders only (sudo's secure_path): maybe not theirs
+  SYSTEM_ONLY=1
+  IFS=: read -r -a DIRS <<< "$PATH"
+  for d in "${DIRS[@]}"; do
+    case "$d" in /usr/*|/bin|/sbin|/snap/bin) ;; *) SYSTEM_ONLY=0 ;; esac
+  done
+  if [ "$SYSTEM_ONLY" = 1 ] && [[ "$1" != */* ]]; then
+    HINT=", found on sudo's PATH (yours? sudo env \"PATH=\$PATH\" $0 ...)"
+  fi
+fi
+shift
 
 JC="$(command -v jetson_clocks || true)"
 [ -n "$JC" ] || { [ -x "$HOME/jetson_clocks.sh" ] && JC="$HOME/jetson_clocks.sh"; } || true  # L4T 28
@@ -103,8 +132,10 @@ fi
 sleep "${PIN_CLOCKS_SETTLE:-1}"
 { [ -n "$NVP" ] && "$NVP" -q 2>/dev/null; "$JC" --show 2>/dev/null; } >&2 || true
 
-if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
-  sudo -u "$SUDO_USER" -E -- "$@"
+say "running $CMD${RUN_AS:+ as $RUN_AS}$HINT"
+if [ -n "$RUN_AS" ]; then
+  # env sets PATH again: sudo would put its secure_path back for the command and what it starts
+  sudo -u "$RUN_AS" -E -- env "PATH=$PATH" "$CMD" "$@"
 else
-  "$@"
+  "$CMD" "$@"
 fi

@@ -80,3 +80,48 @@ def test_pin_clocks_pins_then_restores(tmp_path, command, status):
     sets = [line for line in (tmp_path / "calls.log").read_text().splitlines() if line.startswith("nvpmodel -m")]
     assert sets == ["nvpmodel -m 2", "nvpmodel -m 1"]  # to MAXN_SUPER, then back to 25W
     assert (tmp_path / "mode").read_text().strip() == "1"
+
+
+def _sudo_stub(bin_dir: Path, log: Path) -> None:
+    """`sudo -u USER -E -- CMD...`: logs its arguments, then runs CMD as it is (no user switch)."""
+    (bin_dir / "sudo").write_text(f"#!/usr/bin/env bash\necho \"sudo $*\" >> {log}\n"
+                                  "while [ \"$1\" != -- ]; do shift; done; shift\nexec \"$@\"\n")
+    (bin_dir / "sudo").chmod(0o755)
+
+
+def test_pin_clocks_stops_before_pinning_when_the_command_is_not_on_path(tmp_path):
+    """Under sudo, PATH is sudo's secure_path: the virtual environment's trtbench is not on it."""
+    bin_dir = _stubs(tmp_path, current_mode=1)
+    conf = _conf(tmp_path, [(0, "15W"), (2, "MAXN")])
+    env = {"HOME": str(tmp_path), "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin", "PIN_CLOCKS_NO_ROOT": "1",
+           "PIN_CLOCKS_SETTLE": "0", "SUDO_USER": "nobody"}
+    res = subprocess.run(["bash", str(PIN), "--conf", str(conf), "--", "trtbench-not-on-path", "profile", "a b"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 127
+    assert res.stderr.count("\n") == 1 and res.stderr.startswith("pin-clocks: trtbench-not-on-path not found")
+    assert f'run sudo env "PATH=$PATH" {PIN} --conf {conf} -- trtbench-not-on-path profile a\\ b' in res.stderr
+    assert not (tmp_path / "calls.log").exists()  # nothing stored, switched or pinned
+
+
+def test_pin_clocks_runs_the_command_found_on_the_users_path_with_that_path(tmp_path):
+    """`sudo env "PATH=$PATH" pin-clocks.sh -- trtbench ...`: the venv's trtbench, by its full path,
+    with the user's PATH again (the inner sudo would put secure_path back)."""
+    bin_dir = _stubs(tmp_path, current_mode=1)
+    log = tmp_path / "calls.log"
+    _sudo_stub(bin_dir, log)
+    venv = tmp_path / "venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "trtbench").write_text(f"#!/usr/bin/env bash\necho \"trtbench $* PATH=$PATH\" >> {log}\n")
+    (venv / "trtbench").chmod(0o755)
+    conf = _conf(tmp_path, [(0, "15W"), (2, "MAXN")])
+    user_path = f"{bin_dir}:{venv}:/usr/bin:/bin"
+    env = {"HOME": str(tmp_path), "PATH": user_path, "PIN_CLOCKS_NO_ROOT": "1", "PIN_CLOCKS_SETTLE": "0",
+           "SUDO_USER": "nobody"}
+    res = subprocess.run(["bash", str(PIN), "--conf", str(conf), "--", "trtbench", "profile", "a b"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    calls = log.read_text().splitlines()
+    assert f"sudo -u nobody -E -- env PATH={user_path} {venv}/trtbench profile a b" in calls
+    assert f"trtbench profile a b PATH={user_path}" in calls
+    assert f"pin-clocks: running {venv}/trtbench as nobody\n" in res.stderr  # no hint: PATH is the user's
+    assert calls[-1].startswith("jetson_clocks --restore")

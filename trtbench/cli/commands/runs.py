@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Sequence
 
 from trtbench import env, jsonio
 from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
 from trtbench.render import console
+from trtbench.render.sheet import Sheet
 from trtbench.results.record import write_records
 from trtbench.results.store import parse_since, utc_time
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 NAME = "runs"
 HELP = "list saved runs (filter by model, backend, device, batch, tag); export, import or delete them"
@@ -169,8 +173,7 @@ def _list(args: argparse.Namespace) -> int:
         "ms/batch",
         "verdict",
     ] + (["tags"] if with_tags else [])
-    t = console.table(f"Runs in {db}, newest first", columns, right=["batch", "per second", "ms/batch"],
-                      no_wrap=columns[:-1] if with_tags else columns)
+    t = RunsSheet(f"Runs in {db}, newest first", columns, console.stdout().width)
     for row in rows:
         cells = [
             row["run_id"][:12],
@@ -189,9 +192,80 @@ def _list(args: argparse.Namespace) -> int:
             cells.append(" ".join(f"{k}={v}" for k, v in row["tags"].items()))
         t.add_row(*cells)
     console.show(t)
+    if t.hidden:
+        console.info(f"({', '.join(t.hidden)} left out to fit {t.width} columns; a wider window, "
+                     "COLUMNS=N in a pipe, --csv FILE or --json - shows every column)")
     if args.limit and len(rows) == args.limit:
         console.info(f"showing the newest {args.limit}; --limit 0 shows all")
     return 0
+
+
+# How each column of the list gives way on a narrow screen. WHOLE: never cut (numbers, short keys).
+# WORDS: wrap at spaces only ("15,068" / "images"). Others are long text that wraps and then folds,
+# down to the width given here (a 12-character run id folds into two lines of 6).
+WHOLE = ("kind", "prec", "batch", "ms/batch", "verdict")
+WORDS = ("created", "per second")
+FOLD_TO = {"run": 6, "model": 10, "backend": 7, "device": 6, "tags": 8}
+GROW = ("run", "per second", "backend", "model", "device", "created", "tags")  # who gets spare width first
+LEAVE_OUT = ("created", "tags", "prec", "backend", "kind", "device", "ms/batch")  # when all cannot fit
+
+
+class RunsSheet(Sheet):
+    """The runs list. Exports (``--csv``, ``--markdown``) get every column; on screen, numbers and
+    short keys stay whole, long text wraps, and if even that cannot fit `width`, the columns of
+    `LEAVE_OUT` are left out in that order (named in `hidden`) rather than cut."""
+
+    def __init__(self, title: str, columns: Sequence[str], width: int) -> None:
+        super().__init__(title, columns, right=["batch", "per second", "ms/batch"], no_wrap=WHOLE)
+        self.width = width
+        self.hidden: List[str] = []
+
+    def to_rich(self, terminal: bool = True) -> Table:
+        from rich.cells import cell_len
+
+        natural = {c: max(cell_len(text) for text in [c, *(r[i] for r in self.rows)])
+                   for i, c in enumerate(self.columns)}
+        least = {c: _least_width(c, i, self.rows, natural[c]) for i, c in enumerate(self.columns)}
+        shown = list(self.columns)
+
+        def room() -> int:  # the content width left: cell padding 2, dividers, and edges on a terminal
+            return self.width - 3 * len(shown) + 1 - (2 if terminal else 0)
+
+        for name in LEAVE_OUT:
+            if sum(least[c] for c in shown) <= room():
+                break
+            if name in shown:
+                shown.remove(name)
+        self.hidden = [c for c in self.columns if c not in shown]
+        keep = [self.columns.index(c) for c in shown]
+        sheet = Sheet(self.title, shown, sorted(self.right), sorted(self.no_wrap))
+        for row in self.rows:
+            sheet.add_row(*(row[i] for i in keep))
+        table = sheet.to_rich(terminal)
+        if sum(natural[c] for c in shown) <= room():
+            return table
+        widths = {c: least[c] for c in shown}
+        spare = room() - sum(widths.values())
+        for name in (c for c in GROW if c in shown):
+            grant = max(0, min(spare, natural[name] - widths[name]))
+            widths[name] += grant
+            spare -= grant
+        for column in table.columns:
+            name = str(column.header)
+            if name not in WHOLE:
+                column.width, column.overflow = widths[name], "fold"
+        return table
+
+
+def _least_width(name: str, index: int, rows: Sequence[Sequence[str]], natural: int) -> int:
+    """The narrowest a column may get: whole cells, whole words, or its fold width."""
+    from rich.cells import cell_len
+
+    if name in WHOLE:
+        return natural
+    if name in WORDS:
+        return max(cell_len(word) for text in [name, *(r[index] for r in rows)] for word in text.split() or [""])
+    return min(natural, FOLD_TO.get(name, 8))
 
 
 def _utc_minutes(created: str) -> str:

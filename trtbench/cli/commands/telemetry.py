@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _render_samples(result: Dict[str, Any], path: Path) -> None:
+    from trtbench.measure.telemetry import hottest_c  # the validity check's rule: PMIC is no reading
+
     samples: List[Dict[str, Any]] = result["samples"]
     t = console.table(
         f"tegrastats: {path.name} ({len(samples)} samples)",
@@ -49,14 +51,12 @@ def _render_samples(result: Dict[str, Any], path: Path) -> None:
     )
     shown = samples if len(samples) <= 20 else samples[:10] + samples[-10:]
     for s in shown:
-        temps = s.get("temps_c") or {}
-        hottest = max(temps.values()) if temps else None
         t.add_row(
             s.get("time") or "-",
             console.fmt(s.get("gpu_load_pct")),
             console.fmt(s.get("gpu_freq_mhz")),
             console.fmt(s.get("emc_freq_mhz")),
-            console.fmt(hottest),
+            console.fmt(hottest_c(s)),
             console.fmt(s.get("power_total_mw")),
             console.fmt(s.get("ram_used_mb")),
         )

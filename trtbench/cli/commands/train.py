@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from trtbench.cli import args as common
+from trtbench.cli.progress import TrainLog, epoch_line, val_text
 from trtbench.models.netspec import resolve_spec
 from trtbench.render import console
 
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from trtbench.api.train import train
 
     spec = resolve_spec(args.spec)
-    with _progress_bar(spec.name) as report:
+    # a live bar on a terminal; in a pipe or a log (where a bar shows nothing) a line every few seconds
+    progress = _progress_bar(spec.name) if console.stderr().is_terminal else TrainLog(spec.name)
+    with progress as report:
         record = train(spec, args.data_dir, out=args.out, progress=report, epochs=args.epochs, lr=args.lr,
                        batch_size=args.batch_size, weight_decay=args.weight_decay, momentum=args.momentum,
                        validation=args.validation, patience=args.patience, checks_per_epoch=args.checks_per_epoch,
@@ -114,7 +117,7 @@ class _progress_bar:
         if not self.started:
             self.bar.__enter__()
             self.started = True
-        val = "-" if p.val_accuracy is None else f"{100 * p.val_accuracy:.2f} %"
+        val = val_text(p)
         if p.epoch != self.epoch:
             if self.task is not None:
                 self.bar.remove_task(self.task)
@@ -126,6 +129,4 @@ class _progress_bar:
         assert self.task is not None
         self.bar.update(self.task, completed=p.batch, loss=f"{p.loss:.4f}", val=val)
         if p.event == "epoch":
-            self.bar.console.print(f"epoch {p.epoch}: validation accuracy {val}, training loss {p.loss:.4f}, "
-                                   f"{p.train_seconds:.1f} s of training so far",
-                                   markup=False, highlight=False, soft_wrap=True)
+            self.bar.console.print(epoch_line(p), markup=False, highlight=False, soft_wrap=True)
