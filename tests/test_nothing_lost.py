@@ -3,6 +3,7 @@ batches that finished to every requested output."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -114,3 +115,82 @@ def test_ctrl_c_in_a_drift_loop_keeps_the_finished_loops(tmp_path, monkeypatch, 
     assert {len(series) for series in saved["series"].values()} == {2}
     with sqlite3.connect(str(tmp_path / "runs.db")) as db:
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+# ---- a database that cannot take the runs is refused before measuring --------------------------
+
+def _fixture_db(tmp_path, runs: int = 8):
+    from fake_runs import make_record
+
+    from trtbench.results.store import Store
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for i in range(runs):
+            store.add([make_record(seed=i, loops=10)])
+    return path
+
+
+def _without_root_override() -> list:
+    """A prefix that makes permission bits bind: none for a normal user; for root, setpriv
+    dropping the capabilities that override them (else the test cannot run)."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("root ignores permission bits and setpriv is not here")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+def test_a_read_only_database_is_refused_before_measuring(tmp_path):
+    """SQLite lets a read-only file take the write lock: only a write tells, so the probe writes."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    db = _fixture_db(tmp_path)
+    db.chmod(0o444)
+    prefix = _without_root_override()
+    result = subprocess.run([*prefix, sys.executable, "-m", "trtbench", "profile", "c1d20-f1n128", "--backend",
+                             "onnxruntime", "--batch", "2", "--iterations", "2", "--loops", "2", "--db", str(db)],
+                            cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 2 and "not writable" in result.stderr, result.stderr
+    assert "measuring" not in result.stderr and result.stderr.count("trtbench: error:") == 1
+
+
+def test_a_database_damaged_inside_its_pages_is_refused_before_measuring(tmp_path):
+    import sqlite3
+
+    from trtbench.errors import TrtbenchError
+    from trtbench.results.store import Store
+
+    db = _fixture_db(tmp_path, runs=20)
+    with sqlite3.connect(str(db)) as conn:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert pages > 6
+    with open(db, "r+b") as handle:  # a b-tree page's header overwritten
+        handle.seek((pages - 2) * size)
+        handle.write(b"\x0d\xff\xff\xff\xff" * 12)
+    before = db.read_bytes()
+    with Store(db) as store, pytest.raises(TrtbenchError, match="damaged inside"):
+        store.check_writable()
+    assert db.read_bytes() == before
+
+
+def test_a_record_that_is_not_utf8_is_one_bad_row_not_a_dead_database(tmp_path, cli):
+    import sqlite3
+
+    db = _fixture_db(tmp_path, runs=3)
+    with sqlite3.connect(str(db)) as conn:
+        conn.execute("UPDATE runs SET record = CAST(X'7B2272756E5F6964223A20FF7D' AS TEXT) WHERE rowid = 1")
+    listed = cli("runs", "--db", db, "--json", "-")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 2
+    assert "not UTF-8" in listed.stderr
+    repaired = cli("runs", "check", "--repair", "--db", db)
+    assert repaired.returncode == 0, repaired.stderr
+    with sqlite3.connect(str(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0] == 1

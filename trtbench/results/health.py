@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from trtbench.errors import TrtbenchError
-from trtbench.results.store import SQLITE_HEADER, BadRow, BadRowError, Store, file_problem, parse_row
+from trtbench.results.store import SQLITE_HEADER, BadRow, BadRowError, Store, connect, file_problem, parse_row
 
 # .dump copies every row SQLite can still read; on damage it ends with ROLLBACK, made COMMIT here so the
 # rows it did read are kept. (.recover digs deeper where the sqlite3 shell has it: 3.29+, built with dbpage.)
@@ -112,10 +112,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     back a write interrupted by a crash (a hot journal) before the check, else read-only."""
     uri = path.resolve().as_uri()
     try:
-        return sqlite3.connect(f"{uri}?mode=rw", uri=True, timeout=30.0, isolation_level=None)
+        return connect(f"{uri}?mode=rw", uri=True, timeout=30.0, isolation_level=None)
     except sqlite3.Error:
         try:
-            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+            return connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
         except sqlite3.Error as exc:
             raise TrtbenchError(f"cannot open database {path} ({exc})") from None
 

@@ -90,6 +90,8 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     for run_id, key, value in conn.execute("SELECT run_id, key, value FROM tags"):
         tags.setdefault(run_id, {})[key] = value
     for run_id, text in conn.execute("SELECT run_id, record FROM runs").fetchall():
+        if isinstance(text, Undecodable):
+            continue  # a damaged row stays as it is; reading it says so
         try:
             data = migrate(json.loads(text))
         except (ValueError, TypeError, AttributeError, RecursionError, TrtbenchError):
@@ -101,6 +103,8 @@ def _to_v2(conn: sqlite3.Connection) -> None:
 def _to_v3(conn: sqlite3.Connection) -> None:
     """Each stored record becomes a version-3 record (``images_per_s`` beside ``tiles_per_ms``)."""
     for run_id, text in conn.execute("SELECT run_id, record FROM runs").fetchall():
+        if isinstance(text, Undecodable):
+            continue  # a damaged row stays as it is; reading it says so
         try:
             data = migrate(json.loads(text))
         except (ValueError, TypeError, AttributeError, RecursionError, TrtbenchError):
@@ -227,10 +231,37 @@ class BadRowError(TrtbenchError):
         self.row = row
 
 
+class _Probe(Exception):
+    """Rolls back `Store.check_writable`'s probe write."""
+
+
+class Undecodable(str):
+    """Text of a column that is not UTF-8 (a damaged row), with the bad bytes replaced: reading it
+    never fails the query, and `parse_row` calls such a record a bad row."""
+
+
+def decode_column(data: bytes) -> str:
+    """The connections' text factory: UTF-8, or `Undecodable` for bytes that are not (Python's
+    own strict decoding would fail the whole query, hiding every sound row behind one bad one)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Undecodable(data.decode("utf-8", "replace"))
+
+
+def connect(target: str, **options: Any) -> sqlite3.Connection:
+    """An SQLite connection that reads a damaged text column as `Undecodable` instead of failing."""
+    conn = sqlite3.connect(target, **options)
+    conn.text_factory = decode_column
+    return conn
+
+
 def parse_row(run_id: Any, text: Any) -> RunRecord:
     """The record of one ``runs`` row (its ``run_id`` and ``record`` columns), or `BadRowError`:
     JSON that does not parse, a record that is not well formed, or one that names another run."""
     run_id = str(run_id)
+    if isinstance(text, Undecodable):
+        raise BadRowError(BadRow(run_id, "its record is not UTF-8 text (damaged bytes)"))
     try:
         data = json.loads(text)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -285,7 +316,7 @@ class Store:
             raise TrtbenchError(f"{self.path} is not a trtbench database: {problem}", hint=self._damaged_hint())
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            conn = connect(str(self.path), timeout=30.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise self._not_writable(exc) from None
         self._conn = conn
@@ -399,13 +430,27 @@ class Store:
 
     # ---- writing -----------------------------------------------------------------------
     def check_writable(self) -> None:
-        """Raise the one-line 'not writable' error now, not after a long measurement.
+        """Raise the one-line 'not writable' or 'damaged' error now, not after a long measurement.
 
-        Opening only reads an up-to-date database, so a read-only file opens fine; this takes
-        the write lock and releases it.
+        Opening only reads an up-to-date database, so a read-only file opens fine, and SQLite
+        lets even a read-only file take the write lock: only a write tells. So a probe row is
+        written and rolled back (a full disk fails it too, at the journal). And SQLite's quick
+        check reads every page: a write into a file damaged inside its pages can fail after the
+        measurement, or succeed and spread the damage.
         """
-        with self._transaction():
+        try:
+            with self._transaction() as conn:
+                conn.execute("INSERT INTO schema_version (version) VALUES (-1)")
+                raise _Probe
+        except _Probe:
             pass
+        try:
+            said = [str(row[0]) for row in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
+        except sqlite3.Error as exc:
+            raise self._database_error(exc) from None
+        if said != ["ok"]:
+            raise TrtbenchError(f"{self.path} is damaged inside ({said[0][:120]}); nothing was written into it",
+                                hint=self._damaged_hint())
 
     def add(self, records: Sequence[RunRecord], tags: Optional[Mapping[str, str]] = None) -> None:
         """Store records (with their layers and tags) in one transaction: all or none.
