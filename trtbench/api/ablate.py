@@ -79,13 +79,20 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
     from trtbench.measure.method import measure
     from trtbench.models.ablation import ablate as ablate_graph
     from trtbench.models.ablation import output_shapes
+    from trtbench.models.memory import check_batches_fit
     from trtbench.models.source import onnx_file
 
+    if not 0.0 <= min_share <= 1.0:  # also NaN: no category would compare with it
+        raise TrtbenchError(f"min_share must be from 0 to 1 (a share of the per-layer sum), "
+                            f"got {min_share:g}")
     source = resolve(model, cache_dir)
     if source.kind == "plan":
         raise TrtbenchError("an engine plan cannot be ablated: its layers are fixed at build time",
                             hint="ablate the ONNX model it was built from")
     size = batch or source.default_batch()
+    # output_shapes below runs the graph on this host at `size` before any session checks the
+    # batch: one that cannot fit is refused here, in one line, not by numpy's MemoryError
+    check_batches_fit(source.name, source.inputs, 0.0, [size])
     data = user_data(source, inputs)
     prepare_source(source, backend, [size], cache_dir, data)  # a fixed batch made dynamic when asked for another
     graph = onnx.load(str(onnx_file(source)))
@@ -125,4 +132,7 @@ def ablate(model: ModelRef, batch: Optional[int] = None, backend: str = "auto", 
         whole, without = timed(baseline), timed(path)
         rows.append(AblationRow(category, profiled.get(category, 0.0), spread.get(category, 0.0),
                                 (whole - without) / whole, without, len(cut.replaced), cut.kept, whole))
+    if not rows and not notes:  # an empty table alone would read as "nothing to see"
+        notes.append(f"no category had a profiled share of at least {100 * min_share:g} %, "
+                     "so none was ablated")
     return Ablation(source.name, run.backend, run.device, size, run.end_to_end_ms, run.overhead, rows, run, notes)

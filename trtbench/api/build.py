@@ -7,11 +7,14 @@ commands for the target's TensorRT release to run on the device.
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from trtbench import jsonio
 from trtbench.backends.tensorrt.engine import (
     BuildRequest,
     Shape,
@@ -23,7 +26,7 @@ from trtbench.backends.tensorrt.engine import (
     check_precision,
     write_metadata,
 )
-from trtbench.device.targets import Target, get_target, parse_batch_range, version_tuple
+from trtbench.device.targets import MAX_WORKSPACE_MIB, Target, get_target, parse_batch_range, version_tuple
 from trtbench.errors import TrtbenchError
 from trtbench.filenames import safe_name
 from trtbench.backends.tensorrt.versions import build_choice, features_for
@@ -31,6 +34,7 @@ from trtbench.models.inputs import TILE, ModelInput, fixed_batch, item_kind, rea
 from trtbench.models.source import DEFAULT_CACHE, onnx_file, resolve_model
 
 IMAGE_BATCH_RANGE = (1, 1, 32)
+VERSION_FORM = re.compile(r"\d{1,3}\.\d{1,3}(\.\d{1,4})?")  # --trt-version X.Y[.Z]
 WHY = "TensorRT engines only run on the GPU and TensorRT release that built them, so build on the device"
 DRIVERS = ("api", "trtexec")
 
@@ -55,6 +59,9 @@ def _plan(model: Union[str, Path], target: str, precision: Optional[str], batch_
     precision = precision or chosen.default_precision
     batches = parse_batch_range(batch_range) if batch_range else chosen.batch_range
     workspace = workspace_mib if workspace_mib is not None else chosen.default_workspace_mib
+    if not 1 <= workspace <= MAX_WORKSPACE_MIB:
+        raise TrtbenchError(f"workspace {workspace:,} MiB is not from 1 to {MAX_WORKSPACE_MIB:,} MiB (1 TiB)",
+                            hint="give --workspace in MiB, e.g. 1024")
     check_precision(chosen, precision)
     check_dla(chosen, dla_core)
     source = resolve_model(str(model), Path(cache_dir))
@@ -175,6 +182,16 @@ class ScriptResult:
                 "model": str(self.onnx), "precision": self.precision, "batch_range": list(self.batch_range)}
 
 
+def _check_script_path(path: Path) -> None:
+    """The script goes to a regular file or a new one: writing to a FIFO would block until some
+    reader opened it, and a device or folder is no place for it."""
+    if str(path) == "-" or not str(path).strip():
+        raise TrtbenchError(f"--emit-script {str(path)!r} is not a file name",
+                            hint="e.g. --emit-script build.sh")
+    if os.path.lexists(path):
+        jsonio.require_regular_file(path, "--emit-script")
+
+
 def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_version: Optional[str] = None,
                 precision: Optional[str] = None, batch_range: Optional[str] = None,
                 workspace_mib: Optional[int] = None, dla_core: Optional[int] = None,
@@ -186,11 +203,17 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
     from trtbench.backends.trtexec.script import emit_script as script_text
     from trtbench.device.tensorrt_install import TrtVersion
 
+    path = Path(script)
+    _check_script_path(path)
+    if trt_version is not None and not VERSION_FORM.fullmatch(trt_version.strip()):
+        # TrtVersion.parse finds a version inside any text ("8.2.1;rm" reads as 8.2.1): a flag is
+        # held to its documented form, so a typo is not silently taken for another release
+        raise TrtbenchError(f"--trt-version {trt_version!r} is not X.Y or X.Y.Z",
+                            hint="e.g. --trt-version 8.2.1")
     plan = _plan(model, target, precision, batch_range, workspace_mib, dla_core, profiles, cache_dir)
     version = TrtVersion.parse(trt_version or plan.target.trt_default)
     choice = build_choice(features_for(version.parts), plan.precision,
                           given=bool(precision), dla_core=dla_core)
-    path = Path(script)
     onnx, notes = plan.onnx, list(plan.notes) + list(choice.notes)
     if plan.notes:  # the device needs the copy TensorRT can parse, beside the script
         onnx = path.parent / f"{safe_name(Path(str(model)).stem)}-trt.onnx"
@@ -202,9 +225,9 @@ def emit_script(model: Union[str, Path], target: str, script: Path, *, trt_versi
     text = script_text(plan.target, version, onnx, shapes=plan.shapes, precision=choice.precision,
                        batch_range=plan.batch_range, workspace_mib=plan.workspace_mib, dla_core=dla_core,
                        profile_batches=profile_batches, script_file=path.name)
+    jsonio.write_text(text, path, "--emit-script")  # atomic: an interrupted write leaves no half script
     try:
-        path.write_text(text)
         path.chmod(0o755)
     except OSError as exc:
-        raise TrtbenchError(f"cannot write {path}: {exc.strerror}") from None
+        raise TrtbenchError(f"cannot make {path} executable: {exc.strerror}") from None
     return ScriptResult(path, plan.target, str(version), onnx, choice.precision, plan.batch_range, notes)

@@ -10,8 +10,12 @@ from trtbench.analysis import costmodel
 from trtbench.errors import TrtbenchError
 from trtbench.results.record import RunRecord
 from trtbench.results.runref import Ref
+from trtbench.results.wellformed import MAX_BATCH
 
 Runs = Union[Ref, RunRecord, Sequence[Union[Ref, RunRecord]]]
+PRECISIONS = ("fp32", "fp16", "tf32", "int8")  # those runs are measured at, and profiles give peaks for
+ROOF_TFLOPS = (1e-6, 1e6)  # --measured-roofs bounds: 1 MFLOP/s to 1 EFLOP/s
+ROOF_GBS = (1e-3, 1e7)  # 1 MB/s to 10 PB/s
 
 
 def sweep_name(sweep: Union[str, Path]) -> str:
@@ -103,8 +107,7 @@ def graph_workload(path: Path) -> costmodel.GraphWorkload:
     """An ONNX file as the cost model sees it: its FLOPs and bytes per item by category."""
     from trtbench.models.graph_cost import graph_cost
 
-    if not path.is_file():
-        raise TrtbenchError(f"ONNX file {path} does not exist")
+    jsonio.require_regular_file(path, "ONNX file")  # a FIFO is refused without being opened
     cost = graph_cost(path, batch=None)
     counted = [n for n in cost.nodes if n.flops is None and n.category in ("conv", "pool", "fc")]  # the features' kinds
     if counted:
@@ -119,8 +122,12 @@ def _roofs(text: str) -> costmodel.Roofs:
         tflops, gbs = (float(v) for v in text.split(","))
     except ValueError:
         raise TrtbenchError(f"--measured-roofs {text!r} is not TFLOPS,GBS", hint="e.g. --measured-roofs 0.2,20") from None
-    if tflops <= 0 or gbs <= 0:
-        raise TrtbenchError("--measured-roofs needs positive TFLOP/s and GB/s")
+    # from a microcontroller to well past any GPU: outside, a figure is a typo or overflows the
+    # roofline arithmetic (1e400 reads as infinity, and would make every device bandwidth-bound)
+    if not (ROOF_TFLOPS[0] <= tflops <= ROOF_TFLOPS[1] and ROOF_GBS[0] <= gbs <= ROOF_GBS[1]):
+        raise TrtbenchError(f"--measured-roofs {text!r}: TFLOP/s must be from {ROOF_TFLOPS[0]:g} to "
+                            f"{ROOF_TFLOPS[1]:g} and GB/s from {ROOF_GBS[0]:g} to {ROOF_GBS[1]:g}",
+                            hint="e.g. --measured-roofs 0.2,20 for a small CPU")
     return costmodel.Roofs("measured device", tflops, gbs)
 
 
@@ -142,8 +149,10 @@ def predict(spec: Any, target: str, *, fits: Optional[Union[Ref, Sequence[costmo
     from trtbench.device.targets import get_target
     from trtbench.models.netspec import resolve_spec
 
-    if batch < 1:
-        raise TrtbenchError(f"--batch must be at least 1, got {batch}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise TrtbenchError(f"--batch must be from 1 to {MAX_BATCH:,}, got {batch:,}")
+    if precision is not None and precision not in PRECISIONS:  # else scaled as fp32 without a word
+        raise TrtbenchError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
     if isinstance(spec, (str, Path)) and str(spec).lower().endswith(".onnx"):
         net: Any = graph_workload(Path(spec))
         model = "general"  # the study's equations describe the study's networks only

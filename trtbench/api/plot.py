@@ -182,6 +182,8 @@ def plot(kind: str, out: Union[str, Path] = "plots", *, sweep: Optional[Union[st
         raise TrtbenchError(f"unknown figure kind {kind!r}", hint=f"choose one of: {', '.join(KINDS)}")
     plots.pyplot()  # fail first, in one line, when matplotlib is missing
     out = Path(out)
+    if out.exists() and not out.is_dir():  # else mkdir fails with a bare "File exists" after the reading
+        raise TrtbenchError(f"--out {out} is not a folder", hint="give a folder for the PNG files")
     run = sweep_run[0] if sweep_run else None
     common: Dict[str, Any] = dict(db=db, backend=backend, device_name=device_name)
     if kind == "drift":

@@ -17,6 +17,8 @@ folders; a later file with the same name replaces an earlier one.
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from trtbench import env
 from trtbench.errors import TrtbenchError
+from trtbench.results.wellformed import MAX_BATCH  # beyond a run record's largest batch, a typo
 from trtbench.tomlio import load_toml
 
 STATUSES = ("read", "derived", "unverified")
@@ -55,6 +58,14 @@ FIELDS: Dict[str, Tuple[str, str]] = {
 }
 REQUIRED_FIELDS = ("compute_capability", "peak_fp32_tflops", "memory_bandwidth_gbs", "trt_min", "trt_max",
                    "trt_default", "default_workspace_mib", "batch_range")
+# What a figure may be: a count of units (0 where a device has none, as most have no DLA), a rate
+# or size above 0 (a negative peak would turn a roofline scale around), or a version string.
+COUNTS = ("sm_count", "cuda_cores", "tensor_cores", "dla_cores")
+POSITIVE = ("gpu_base_clock_mhz", "gpu_clock_mhz", "memory_clock_mhz", "peak_fp32_tflops", "peak_fp16_tflops",
+            "peak_int8_tops", "memory_gb", "memory_bandwidth_gbs", "tdp_w")
+VERSIONS = {"compute_capability": re.compile(r"\d+\.\d+"), "trt_min": re.compile(r"\d+\.\d+(\.\d+)?"),
+            "trt_max": re.compile(r"\d+\.\d+(\.\d+)?"), "trt_default": re.compile(r"\d+\.\d+(\.\d+)?")}
+MAX_WORKSPACE_MIB = 1 << 20  # 1 TiB: more than any GPU has; a larger workspace is a typo
 
 
 @dataclass(frozen=True)
@@ -184,10 +195,34 @@ def parse_batch_range(text: str) -> Tuple[int, int, int]:
         nums = []
     if len(nums) == 1:
         nums = nums * 3
-    if len(nums) != 3 or not (1 <= nums[0] <= nums[1] <= nums[2]):
-        raise TrtbenchError(f"batch range {text!r} is not MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX",
+    if len(nums) != 3 or not (1 <= nums[0] <= nums[1] <= nums[2] <= MAX_BATCH):
+        raise TrtbenchError(f"batch range {text!r} is not MIN:OPT:MAX with "
+                            f"1 <= MIN <= OPT <= MAX <= {MAX_BATCH:,}",
                             hint="write it like 1:1024:4096")
     return nums[0], nums[1], nums[2]
+
+
+def _check_figure(where: str, key: str, value: Any) -> None:
+    """One [fields.KEY] value against what such a figure can be (see COUNTS, POSITIVE, VERSIONS)."""
+    if value is None:  # a figure with a note saying why there is none
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key in COUNTS and not (number and float(value).is_integer() and 0 <= value <= 10 ** 7):
+        raise TrtbenchError(f"{where} value {value!r} is not a whole number from 0 up")
+    if key in POSITIVE and not (number and 0 < value < math.inf):
+        raise TrtbenchError(f"{where} value {value!r} is not a number above 0")
+    if key == "default_workspace_mib" and not (number and float(value).is_integer()
+                                                and 1 <= value <= MAX_WORKSPACE_MIB):
+        raise TrtbenchError(f"{where} value {value!r} is not a whole number of MiB "
+                            f"from 1 to {MAX_WORKSPACE_MIB:,}")
+    if key == "batch_range":
+        try:
+            parse_batch_range(value)
+        except TrtbenchError as exc:
+            raise TrtbenchError(f"{where}: {exc.message}", hint=exc.hint) from None
+    if key in VERSIONS and not VERSIONS[key].fullmatch(str(value)):
+        like = "8.7" if key == "compute_capability" else "8.2.1"
+        raise TrtbenchError(f"{where} value {value!r} is not a version like {like}")
 
 
 def _parse_field(path: Path, key: str, raw: Any) -> Field:
@@ -205,6 +240,7 @@ def _parse_field(path: Path, key: str, raw: Any) -> Field:
     unknown = set(raw) - {"value", "status", "source", "formula", "note"}
     if unknown:
         raise TrtbenchError(f"{where} has unknown keys {sorted(unknown)}")
+    _check_figure(where, key, raw.get("value"))
     return Field(raw.get("value"), source, status, str(raw.get("formula", "")), str(raw.get("note", "")))
 
 
@@ -290,7 +326,8 @@ def load_targets(extra_dirs: Sequence[Path] = ()) -> Dict[str, Target]:
     for folder in [*env.profile_dirs(), *[Path(d) for d in extra_dirs]]:
         if not folder.is_dir():
             if folder != bundled:
-                raise TrtbenchError(f"profile folder {folder} does not exist",
+                what = "is not a folder" if os.path.lexists(folder) else "does not exist"
+                raise TrtbenchError(f"profile folder {folder} {what}",
                                     hint="check --profiles / TRTBENCH_PROFILES")
             continue
         for path in sorted(folder.glob("*.toml")):

@@ -10,6 +10,7 @@ Other networks (LeNet-5, or anything a user writes) are TOML files with explicit
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,34 @@ def _check_bounds(name: str, layers: int, widths: Sequence[int], input_size: int
                             f"{MAX_INPUT} pixels or channels", hint="use a smaller input")
 
 
+def _check_values(name: str, conv: Sequence[ConvLayer], fc: Sequence[int], classes: int, input_size: int,
+                  channels: int, dropout: float) -> None:
+    """Counts below their least value (a width of 0, a stride of 0, a negative padding) would give a
+    network with negative parameters or a division by zero; each is refused naming the layer."""
+    least = [("classes", classes, 1), ("input size", input_size, 1), ("input channels", channels, 1)]
+    least += [(f"FC layer {j}", width, 1) for j, width in enumerate(fc, start=1)]
+    for i, layer in enumerate(conv, start=1):
+        least += [(f"conv layer {i} out channels", layer.out_channels, 1),
+                  (f"conv layer {i} kernel", layer.kernel, 1), (f"conv layer {i} stride", layer.stride, 1),
+                  (f"conv layer {i} padding", layer.padding, 0), (f"conv layer {i} pool", layer.pool, 0)]
+        for label, value in (("kernel", layer.kernel), ("stride", layer.stride), ("padding", layer.padding),
+                             ("pool", layer.pool)):
+            if value > MAX_INPUT:
+                raise TrtbenchError(f"spec {name}: conv layer {i} {label} {value:,} is more than {MAX_INPUT}")
+    for label, value, minimum in least:
+        if value < minimum:
+            raise TrtbenchError(f"spec {name}: {label} must be at least {minimum}, got {value}")
+    if not 0.0 <= dropout < 1.0:  # also NaN
+        raise TrtbenchError(f"spec {name}: dropout must be from 0 to below 1, got {dropout}")
+
+
+def _whole(value: Any) -> int:
+    """A TOML count as an int: ``true`` or ``12.5`` is not silently 1 or 12."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class NetSpec:
     """A classification CNN on square grey tiles."""
@@ -106,6 +135,8 @@ class NetSpec:
     # ---- geometry -----------------------------------------------------------------------
     def check(self) -> None:
         """Raise TrtbenchError if the spec is out of bounds or the tile would shrink below 1x1."""
+        _check_values(self.name, self.conv, self.fc, self.classes, self.input_size, self.input_channels,
+                      self.dropout)
         _check_bounds(self.name, len(self.conv) + len(self.fc),
                       [c.out_channels for c in self.conv] + list(self.fc) + [self.classes],
                       self.input_size, self.input_channels)
@@ -210,24 +241,25 @@ def spec_from_table(table: Mapping[str, Any], source: str) -> NetSpec:
     """A NetSpec from a parsed TOML table: either family keys or explicit ``[[conv]]`` + ``fc``."""
     try:
         if "conv_layers" in table:
-            spec = NetSpec.study(int(table["conv_layers"]), int(table.get("depth", 20)),
-                                 int(table.get("fc_layers", 1)), int(table.get("neurons", 1024)))
+            spec = NetSpec.study(_whole(table["conv_layers"]), _whole(table.get("depth", 20)),
+                                 _whole(table.get("fc_layers", 1)), _whole(table.get("neurons", 1024)))
             if "name" in table and table["name"] != spec.name:
                 spec = NetSpec(**{**spec.__dict__, "name": str(table["name"])})
             return spec
         convs = tuple(
             ConvLayer(
-                out_channels=int(c["out"] if "out" in c else c["out_channels"]),
-                kernel=int(c.get("kernel", 5)), stride=int(c.get("stride", 1)),
-                padding=int(c.get("padding", 0)), pool=int(c.get("pool", 0)),
+                out_channels=_whole(c["out"] if "out" in c else c["out_channels"]),
+                kernel=_whole(c.get("kernel", 5)), stride=_whole(c.get("stride", 1)),
+                padding=_whole(c.get("padding", 0)), pool=_whole(c.get("pool", 0)),
             )
             for c in table.get("conv", [])
         )
         inp = table.get("input", 28)
-        input_channels, input_size = (1, int(inp)) if isinstance(inp, int) else (int(inp[0]), int(inp[-1]))
+        input_channels, input_size = ((1, _whole(inp)) if isinstance(inp, (int, float))
+                                      else (_whole(inp[0]), _whole(inp[-1])))
         spec = NetSpec(
-            name=str(table["name"]), conv=convs, fc=tuple(int(n) for n in table.get("fc", [])),
-            classes=int(table.get("classes", 10)), input_size=input_size,
+            name=str(table["name"]), conv=convs, fc=tuple(_whole(n) for n in table.get("fc", [])),
+            classes=_whole(table.get("classes", 10)), input_size=input_size,
             input_channels=input_channels, dropout=float(table.get("dropout", 0.5)),
             description=str(table.get("description", "")),
         )
@@ -272,7 +304,7 @@ def resolve_spec(text: str) -> NetSpec:
         return spec
     path = Path(text)
     if path.suffix == ".toml":
-        if not path.is_file():
+        if not os.path.lexists(path):  # a FIFO or a folder is there: load_toml names what it is
             raise TrtbenchError(f"spec file {text} does not exist")
         return load_spec_file(path)
     specs = bundled_specs()

@@ -136,6 +136,8 @@ def fmt(value: Any, digits: int = 3) -> str:
         return "-" if math.isnan(v) else ("∞" if v > 0 else "-∞")
     if v == 0:
         return "0"
+    if abs(v) >= 1e15:  # 1e308 written out would be a 400-character cell
+        return f"{v:.{digits}g}"
     if abs(v) >= 10 ** digits:
         return f"{v:,.0f}"
     if abs(v) < 1e-3:

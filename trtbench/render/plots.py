@@ -38,12 +38,37 @@ def pyplot() -> Any:
     return plt
 
 
+# Largest magnitude drawn: matplotlib computes axis spans and ticks in floats, and values near
+# 1e308 overflow them (an error deep in its tick code). 1e15 ms is 30,000 years.
+MAX_VALUE = 1e15
+
+
+def _drawable(values: Sequence[float], title: str) -> None:
+    """Refuse values no figure can show (NaN, infinite, beyond MAX_VALUE) in one line, naming the
+    figure; they come from damaged or hand-edited files."""
+    for value in values:
+        if not (isinstance(value, (int, float)) and abs(value) <= MAX_VALUE):  # also NaN
+            heading = title.splitlines()[0] if title else "a figure"
+            raise TrtbenchError(f"cannot draw '{heading}': it holds the value {value!r}, beyond what a "
+                                f"figure shows (more than {MAX_VALUE:g} or not a number)",
+                                hint="is the file damaged?")
+
+
 def _save(fig: Any, path: Path) -> Path:
+    import warnings
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(str(path), dpi=110)
-    pyplot().close(fig)
+    try:
+        with warnings.catch_warnings():  # numpy's overflow warnings would be lines on stderr
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fig.tight_layout()
+            fig.savefig(str(path), dpi=110)
+    except (ValueError, OverflowError) as exc:  # a layout matplotlib cannot compute
+        reason = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise TrtbenchError(f"cannot draw {path.name}: {reason}") from None
+    finally:
+        pyplot().close(fig)
     return path
 
 
@@ -56,6 +81,7 @@ def throughput_lines(points: Sequence[Tuple[int, float, float]], x_name: str, se
     """
     if not points:
         raise TrtbenchError(f"nothing to plot for '{title}'")
+    _drawable([v for p in points for v in p[1:]], title)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     by_series: Dict[int, List[Tuple[float, float]]] = {}
@@ -88,6 +114,8 @@ def category_bars(rows: Sequence[Tuple[str, Mapping[str, float]]], title: str, p
     """Stacked bars of time per tile by category, one bar per (label, {category: value})."""
     if not rows:
         raise TrtbenchError(f"nothing to plot for '{title}'")
+    tops = [sum(r[1].values()) for r in rows]  # the stacked bars' tops must be drawable too
+    _drawable(tops + [v for r in rows for v in r[1].values()], title)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(rows) + 2), 4.5))
     present = [c for c in CATEGORIES if any(r[1].get(c, 0) > 0 for r in rows)]
@@ -110,6 +138,7 @@ def speedup_bars(speedups: Mapping[str, float], title: str, path: Path, overall:
     """Speedup per category (log scale), with the overall speedup as a line."""
     if not speedups:
         raise TrtbenchError(f"nothing to plot for '{title}'")
+    _drawable(list(speedups.values()) + ([overall] if overall is not None else []), title)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     names = list(speedups)
@@ -135,6 +164,7 @@ def drift_series(series: Mapping[str, Sequence[float]], title: str, path: Path,
     series = {k: list(v) for k, v in series.items() if len(v)}
     if not series:
         raise TrtbenchError(f"nothing to plot for '{title}': the series are empty")
+    _drawable([v for values in series.values() for v in values], title)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for i, (name, values) in enumerate(series.items()):
@@ -155,6 +185,7 @@ def predicted_vs_measured(measured: Sequence[float], predicted: Sequence[float],
     """A fit's check: predicted against measured ms/tile, log-log, with the identity line."""
     if not measured:
         raise TrtbenchError(f"nothing to plot for '{title}'")
+    _drawable(list(measured) + list(predicted), title)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.scatter(measured, predicted, s=14)

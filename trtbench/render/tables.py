@@ -6,6 +6,7 @@ always reads the same, on a terminal (box tables, colour) or in a pipe (plain AS
 
 from __future__ import annotations
 
+import math
 import statistics
 from itertools import groupby
 from typing import List, Optional, Sequence, Tuple
@@ -85,25 +86,37 @@ def _ordered_categories(record: RunRecord) -> List[Tuple[str, float]]:
     return ordered + sorted(cats.items())
 
 
+def _shares(values: Sequence[float]) -> List[Optional[float]]:
+    """Each value's share of their sum in %, scaled by the largest first so that a sum past the
+    float range (a damaged file's 1e308 ms) still gives shares, not NaN; None without a sum."""
+    scale = max((abs(v) for v in values), default=0.0)
+    if not scale or not math.isfinite(scale):
+        return [None] * len(values)
+    scaled = [v / scale for v in values]
+    total = sum(scaled)
+    return [100.0 * v / total if total else None for v in scaled]
+
+
 def category_table(record: RunRecord) -> Sheet:
     """Time per category (the study's operation classes), in canonical order, with a total."""
     cats = _ordered_categories(record)
     total = sum(ms for _, ms in cats)
+    shares = _shares([ms for _, ms in cats])
     per_item = f"µs per {record.item}"
     t = house.table(
         "Time per category (profiling pass)",
         ["category", "ms per batch", "%", per_item],
         right=["ms per batch", "%", per_item],
     )
-    for name, ms in cats:
+    for (name, ms), share in zip(cats, shares):
         t.add_row(
             name,
             house.fmt(ms),
-            _pct(100.0 * ms / total if total else None),
+            _pct(share),
             house.fmt(1000.0 * ms / record.batch),
         )
     t.add_row(
-        "total", house.fmt(total), _pct(100.0 if total else None), house.fmt(1000.0 * total / record.batch)
+        "total", house.fmt(total), _pct(100.0 if any(s is not None for s in shares) else None), house.fmt(1000.0 * total / record.batch)
     )
     return t
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from trtbench.cli import args as common
+from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
 NAME = "ablate"
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from trtbench.api.ablate import ablate
 
     common.at_least(args.batch, 1, "--batch")
+    if not 0.0 <= args.min_share <= 100.0:  # also NaN
+        raise TrtbenchError(f"--min-share must be from 0 to 100 (%), got {args.min_share:g}")
     result = ablate(args.model, args.batch, args.backend, args.device, iterations=args.iterations, loops=args.loops,
                     warmup=args.warmup, threads=args.threads, min_share=args.min_share / 100.0,
                     inputs=common.parse_inputs(args.input),

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict, Optional, Union
 
 from trtbench import jsonio
 from trtbench.errors import TrtbenchError
+from trtbench.filenames import safe_name
 from trtbench.models.netspec import NetSpec, resolve_spec
 from trtbench.render import console
 
@@ -37,14 +39,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.model.lower().endswith(".onnx") or args.dynamic_batch:
         return _dynamic_batch(args)
+    _check_data_dir(args.data_dir)
     source: Union[NetSpec, Path]
     if args.model.endswith((".pt", ".pth")):
         source = Path(args.model)
+        if os.path.lexists(source):  # a missing one keeps the loader's hint (trtbench train ...)
+            jsonio.require_regular_file(source, "checkpoint")
         default_name = source.stem
     else:
         source = resolve_spec(args.model)
         default_name = source.name
-    out: Path = args.out or Path(f"{default_name}.onnx")
+    # the default is written into the current folder whatever the name holds
+    out: Path = args.out or Path(f"{safe_name(default_name)}.onnx")
     result = export_onnx(source, out, opset=args.opset, verify=not args.no_verify, data_dir=args.data_dir)
     summary: Dict[str, Any] = {"path": str(result.path), "spec": result.spec.name, "trained": result.trained,
                                "checks": {k: v for k, v in result.checks.items() if k != "node_names"}}
@@ -71,6 +77,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_data_dir(data_dir: Optional[Path]) -> None:
+    """A --data-dir that is no folder is a typo: without this the comparison would quietly run on
+    random tiles, as it does when no folder is named."""
+    if data_dir is not None and not data_dir.is_dir():
+        what = "does not exist" if not os.path.lexists(data_dir) else "is not a folder"
+        raise TrtbenchError(f"--data-dir {data_dir} {what}", hint="give the folder of the MNIST .gz files")
+
+
 def _dynamic_batch(args: argparse.Namespace) -> int:
     from trtbench.models.onnx_prepare import export_dynamic
 
@@ -80,8 +94,7 @@ def _dynamic_batch(args: argparse.Namespace) -> int:
                             hint="specs and checkpoints are always exported with a dynamic batch")
     if not args.dynamic_batch:
         raise TrtbenchError(f"{args.model} is already ONNX", hint="add --dynamic-batch to give it a dynamic batch")
-    if not source.is_file():
-        raise TrtbenchError(f"ONNX file {source} does not exist")
+    jsonio.require_regular_file(source, "ONNX file")  # a FIFO is refused without being opened
     out: Path = args.out or source.with_name(f"{source.stem}-dynamic.onnx")
     if out.resolve() == source.resolve():
         raise TrtbenchError(f"--out {out} would overwrite the model", hint="choose another --out")

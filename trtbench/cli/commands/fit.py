@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from trtbench.analysis import costmodel
 from trtbench.cli import args as common
+from trtbench.errors import TrtbenchError
 from trtbench.render import console
 
 NAME = "fit"
@@ -63,10 +64,25 @@ def render(fits: Sequence[costmodel.FitSet]) -> None:
                          "for any model's MAPE; a noisy machine raises it)")
 
 
+def _check_save(save: Optional[Path]) -> None:
+    """--save is written after the fit: checked first, like --json, so a bad name fails at once."""
+    from trtbench import jsonio
+
+    if save is None or str(save) == "-":  # "-": the fits on stdout
+        return
+    if not str(save).strip() or str(save) == ".":
+        raise TrtbenchError(f"--save {str(save)!r} is not a file name", hint="e.g. --save fit.json")
+    if save.is_dir():
+        raise TrtbenchError(f"--save {save} is a folder", hint="give a file name, e.g. --save fit.json")
+    jsonio.check_writable(save, "--save")
+
+
 def run(args: argparse.Namespace) -> int:
     from trtbench import jsonio
     from trtbench.api.fit import fit
 
+    common.at_least(args.batch, 1, "--batch")  # batch 0 would select no run and blame the specs
+    _check_save(args.save)
     fits = fit(args.runs, sweep=args.sweep, sweep_run=args.sweep_run, db=common.db_path(args), model=args.model,
                batch=args.batch, folds=args.folds, weighting=args.weighting, nonnegative=not args.free,
                backend=args.backend, device_name=args.device_name, save=args.save)

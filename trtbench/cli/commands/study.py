@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import List
 
 from trtbench.cli import args as common
 from trtbench.errors import TrtbenchError
@@ -44,13 +45,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_exports(parser)
 
 
+def _check(args: argparse.Namespace, skip: List[str]) -> None:
+    """Every option the study passes on is checked here, before the first step: a bad --loops or
+    --drift-batch would otherwise fail at the drift step, hours of sweeps later (and --dry-run
+    would print commands that cannot run)."""
+    from trtbench.study2016.plan import STEPS
+
+    if args.epochs < 1 or args.drift_loops < 8 or args.drift_iterations < 1:
+        raise TrtbenchError("--epochs and --drift-iterations must be at least 1, --drift-loops at least 8")
+    for flag in ("threads", "iterations", "loops", "drift_batch", "train_limit"):
+        common.at_least(getattr(args, flag), 1, "--" + flag.replace("_", "-"))
+    unknown = [s for s in skip if s not in STEPS]
+    if unknown:
+        raise TrtbenchError(f"--skip: unknown step {', '.join(unknown)}", hint=f"steps: {', '.join(STEPS)}")
+    if args.out.exists() and not args.out.is_dir():
+        raise TrtbenchError(f"--out {args.out} is not a folder",
+                            hint="give a folder for the study; it is created when missing")
+
+
 def run(args: argparse.Namespace) -> int:
     from trtbench.api.study import StudyOptions, plan_steps, study
     from trtbench.cli.progress import SweepBar
 
     skip = [s.strip() for s in args.skip.split(",") if s.strip()]
-    if args.epochs < 1 or args.drift_loops < 8 or args.drift_iterations < 1:
-        raise TrtbenchError("--epochs and --drift-iterations must be at least 1, --drift-loops at least 8")
+    _check(args, skip)
     options = dict(backend=args.backend, device=args.device, precision=args.precision, threads=args.threads,
                    data_dir=args.data_dir, epochs=args.epochs, train_limit=args.train_limit,
                    drift_loops=args.drift_loops, drift_iterations=args.drift_iterations, drift_batch=args.drift_batch,
