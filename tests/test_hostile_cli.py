@@ -183,6 +183,11 @@ CASES: Dict[str, Callable[[Path], List[str]]] = {
     "build --trt-version with shell syntax": lambda t: [*EMIT, "s.sh", "--trt-version", "8.2.1;touch PWNED"],
     "build --batch-range past any batch": lambda t: [*EMIT, "s.sh", "--batch-range", "1:2:100000000000"],
     "drift --series FIFO": lambda t: ["drift", "--series", str(_fifo(t, "series.json"))],
+    "drift --min-slope NaN": lambda t: ["drift", "--series", str(_write(t, "s.json", b"[1, 2, 3, 8, 9, 9]")),
+                                        "--min-slope=nan"],
+    "profile --cache-dir a file": lambda t: ["profile", "c1d20-f1n128", "--backend", "onnxruntime", "--no-db",
+                                             "--cache-dir", str(_write(t, "cache", b"a file"))],
+    "models --json a FIFO": lambda t: ["models", "--json", str(_fifo(t, "models.json"))],
     "drift --history in a database that is not SQLite": lambda t: [
         "drift", "--history", "--model", "$(touch PWNED)", "--db", str(_write(t, "runs.db", bytes(range(256)) * 16))],
     "drift --threshold NaN": lambda t: ["drift", "--series", str(_write(t, "s.json", b"[1, 2, 3, 8, 9, 9]")),
@@ -244,6 +249,7 @@ NEEDS = {
     "profile a model with no inputs": has_module("onnx") and has_module("onnxruntime"),
     "import-trtexec --log FIFO": hasattr(os, "mkfifo"),
     "telemetry parse FIFO": hasattr(os, "mkfifo"),
+    "models --json a FIFO": hasattr(os, "mkfifo"),
 }
 
 
@@ -251,10 +257,7 @@ NEEDS = {
 ANSWERED = {"compare runs whose total speedup is 0"}
 
 # Fixes outside the parsers (see the marks' reasons); each mark goes when its fix lands.
-PENDING: Dict[str, Any] = {
-    "drift --threshold NaN": pytest.mark.xfail(
-        strict=True, reason="api/drift.py _check tests `threshold <= 0`, which NaN passes: no drift is ever found"),
-}
+PENDING: Dict[str, Any] = {}  # every case passes now
 
 
 def _case(name: str) -> object:
@@ -308,3 +311,10 @@ def test_bounds_on_the_work_asked_for_and_names_the_file_system_refuses(cli):
         result = cli(*argv, timeout=60)
         assert result.returncode == 2 and result.stderr.count("trtbench: error:") == 1, result.stderr[-300:]
         assert "Traceback" not in result.stderr
+
+
+def test_a_spec_named_like_a_path_trains_into_the_working_folder():
+    from trtbench.api.train import default_checkpoint
+
+    path = default_checkpoint("../../escaped")
+    assert path.parent == Path(".") and ".." not in path.name and path.suffix == ".pt"

@@ -60,6 +60,7 @@ def write_text(text: str, dest: Dest, what: str = "--json") -> None:
         sys.stdout.flush()
         return
     path = Path(dest)
+    check_regular_destination(path, what)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text)
@@ -72,6 +73,13 @@ def write_text(text: str, dest: Dest, what: str = "--json") -> None:
         raise TrtbenchError(f"cannot write {path}: {exc.strerror or exc}", hint=f"give another path to {what}") from None
 
 
+def check_regular_destination(path: Path, what: str) -> None:
+    """Refuse a FIFO or a device as a file to write: the atomic rename would silently replace it."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise TrtbenchError(f"cannot write {path}: it is not a regular file (a FIFO or a device)",
+                            hint=f"give a file path to {what}, or - for stdout")
+
+
 def check_writable(dest: Dest, what: str = "--json", creates_folders: bool = False) -> None:
     """Raise now, before any work, when `dest` cannot be written: its folder is missing or
     read-only (``-`` is stdout). A folder given as `dest` that exists is checked as the folder
@@ -80,6 +88,7 @@ def check_writable(dest: Dest, what: str = "--json", creates_folders: bool = Fal
     if str(dest) == "-":
         return
     path = Path(dest)
+    check_regular_destination(path, what)
     folder = path if path.is_dir() else path.parent
     while creates_folders and not folder.exists() and folder != folder.parent:
         folder = folder.parent

@@ -46,9 +46,13 @@ class Drift:
         return payload
 
 
-def _check(threshold: float, alpha: float, direction: str) -> None:
-    if threshold <= 0 or not 0 < alpha < 1:
-        raise TrtbenchError("--threshold must be > 0 (in %) and --alpha between 0 and 1")
+def _check(threshold: float, alpha: float, direction: str, min_slope: float = 0.0) -> None:
+    # written so that NaN fails every comparison and is refused (NaN <= 0 is False)
+    if not 0 < threshold < 1e6 or not 0 < alpha < 1:
+        raise TrtbenchError(f"--threshold must be above 0 % (and finite) and --alpha between 0 and 1, "
+                            f"got {threshold:g} and {alpha:g}")
+    if not 0 <= min_slope < 1e6:
+        raise TrtbenchError(f"--min-slope must be 0 or more (% per 100 loops, finite), got {min_slope:g}")
     if direction not in DIRECTIONS:
         raise TrtbenchError(f"unknown direction {direction!r}", hint=f"choose one of: {', '.join(DIRECTIONS)}")
 
@@ -63,7 +67,7 @@ def drift_series(path: Union[str, Path], column: Optional[str] = None, *, thresh
                  alpha: float = 0.01, direction: str = "slower", min_slope: float = 0.0) -> Drift:
     """Judge a saved series (JSON list or parts, a drift output or drift run, a run record, or CSV).
     `threshold` is the smallest change that counts, in % of the level."""
-    _check(threshold, alpha, direction)
+    _check(threshold, alpha, direction, min_slope)
     parts = read_series(Path(path), column)
     return Drift(_analyse(parts, "loop", threshold, alpha, direction, min_slope), parts, "loop",
                  {"series_file": str(path)})
@@ -76,7 +80,7 @@ def drift_history(model: str, db: Optional[Union[str, Path]] = None, *, device_n
     """Judge the stored runs of `model` over time, oldest first: has it got slower run to run?"""
     from trtbench.results.store import Store
 
-    _check(threshold, alpha, direction)
+    _check(threshold, alpha, direction, min_slope)
     if metric not in METRICS:
         raise TrtbenchError(f"unknown metric {metric!r}", hint=f"choose one of: {', '.join(METRICS)}")
     path = Path(db) if db is not None else env.db_path()
@@ -129,7 +133,7 @@ def drift(model: ModelRef, *, batch: Optional[int] = None, inputs: Optional[Mapp
     from trtbench.measure.telemetry import record_checks
     from trtbench.results import validity
 
-    _check(threshold, alpha, direction)
+    _check(threshold, alpha, direction, min_slope)
     if alloc == "fragment" and device != "cuda":
         raise TrtbenchError("--alloc fragment needs a CUDA GPU", hint="add --device cuda, or use --alloc per-run")
     resolved = resolve(model, cache_dir)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
 
 from trtbench import jsonio
+from trtbench.filenames import safe_name
 from trtbench.models.netspec import NetSpec, resolve_spec
 from trtbench.models.train import Progress, TrainConfig
 
@@ -29,10 +30,15 @@ def train(spec: Union[str, NetSpec], data_dir: Optional[Union[str, Path]] = None
     settings.check()
     data = load_mnist(Path(data_dir) if data_dir is not None else None)  # before torch: missing data fails fast
     import_torch()
-    path = Path(out) if out is not None else Path(f"{net.name}.pt")
+    path = Path(out) if out is not None else default_checkpoint(net.name)
     result = train_spec(net, config=settings, progress=progress, data=data)
     record = result.record
     record["checkpoint"] = str(path)
     save_checkpoint(path, net, result.model, result.normalisation, trained=True, record=record)
     jsonio.write_json(record, path.with_name(path.stem + ".train.json"))
     return record
+
+
+def default_checkpoint(name: str) -> Path:
+    """``<name>.pt`` in the working folder; a spec named ``../../x`` never climbs out of it."""
+    return Path(f"{safe_name(name)}.pt")

@@ -137,7 +137,11 @@ def _export(source: Any, out: Path) -> Any:
     except ImportError:
         raise TrtbenchError("exporting a model to ONNX needs trtbench.models.export, which is missing here",
                             hint="give an .onnx file instead") from None
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise TrtbenchError(f"the model cache {out.parent} is not a folder (a file is in the way)",
+                            hint="give a folder with --cache-dir") from None
     return export_onnx(source, out)
 
 
