@@ -77,7 +77,7 @@ def test_derived_figures_follow_from_their_inputs(name):
 
 def test_roofline_ratio_gtx960_over_tx1():
     r = roofline_ratio(get_target("gtx960"), get_target("tx1"))
-    assert r["compute"] == pytest.approx(2.41 / 0.511, rel=1e-6)  # shared/docs/targets.md §1: ~4.7x
+    assert r["compute"] == pytest.approx(2.41 / 0.511, rel=1e-6)  # docs/device-sources.md §1: ~4.7x
     assert r["bandwidth"] == pytest.approx(112 / 25.6)  # ~4.4x
     assert r["ridge_b"] == pytest.approx(511 / 25.6, rel=1e-3)
     with pytest.raises(TrtbenchError, match="no fp16 peak"):
@@ -146,3 +146,19 @@ def test_targets_cli_lists_and_shows(cli, tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "tx1" in bad.stderr
     _user_profile(tmp_path / "mine")
     assert "mybox" in cli("targets", "--profiles", str(tmp_path / "mine")).stdout
+
+
+def test_every_document_a_bundled_profile_cites_is_shipped():
+    """`targets show` prints each figure's source: a document it names must be in the repository."""
+    import re
+
+    from conftest import REPO
+
+    cited = set()
+    for profile in sorted((REPO / "profiles").glob("*.toml")):
+        text = profile.read_text()
+        assert "shared/docs" not in text, profile.name
+        cited |= set(re.findall(r"\bdocs/[\w.-]+\.md", text))
+    assert "docs/device-sources.md" in cited
+    for doc in cited:
+        assert (REPO / doc).is_file(), doc

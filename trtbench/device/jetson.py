@@ -12,7 +12,7 @@ SOC_COMPUTE_CAPABILITY = {"tegra210": "5.3", "tegra186": "6.2", "tegra194": "7.2
                           "tegra264": "11.0"}
 
 
-# L4T release -> (JetPack, TensorRT it ships); shared/docs/targets.md §5, tensorrt-api.md §7.1.
+# L4T release -> (JetPack, TensorRT it ships); docs/device-sources.md §5, tensorrt-api.md §7.1.
 L4T_JETPACK: List[Tuple[str, str, str]] = [
     ("32.4.3", "4.4", "7.1.3"), ("32.5.1", "4.5.1", "7.1.3"), ("32.6.1", "4.6", "8.0.1"),
     ("32.7.1", "4.6.1", "8.2.1"), ("32.7.2", "4.6.2", "8.2.1"), ("32.7.3", "4.6.3", "8.2.1"),

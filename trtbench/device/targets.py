@@ -7,7 +7,7 @@ FP32/FP16/INT8, memory bandwidth). Every figure lives in a ``[fields.<key>]`` ta
     [fields.memory_bandwidth_gbs]
     value = 25.6
     status = "read"          # read | derived | unverified
-    source = "shared/docs/targets.md §3: ..."
+    source = "docs/device-sources.md §3: ..."
     formula = "1600 MHz x 2 x 64 bit / 8"   # optional: how a derived value was computed
     note = "..."                              # optional; a field without `value` means "none"
 

@@ -65,6 +65,8 @@ def _show(args: argparse.Namespace, target: Any) -> int:
         return 0
     console.line(f"{target.name}: {target.title} ({target.kind}, {target.gpu}, {target.sm})")
     console.line(f"profile: {target.path}")
+    console.line("sources: each figure's source below; the notes they cite are docs/device-sources.md in trtbench's "
+                 "repository (https://github.com/trtbench/trtbench)")
     console.line(f"default precision: {target.default_precision} ({target.precision_note})")
     t = console.table("Figures", ["field", "value", "unit", "status", "source"], right=["value"])
     for key, (unit, _meaning) in FIELDS.items():
