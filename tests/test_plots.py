@@ -66,3 +66,30 @@ def test_missing_matplotlib_gives_one_line_with_the_install_command():
             "try:\n    plots.pyplot()\nexcept TrtbenchError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(REPO), check=True)
     assert "pip install 'trtbench[plot]'" in out.stdout
+
+
+def test_a_long_title_is_wrapped_to_the_figure_not_clipped():
+    class Fig:
+        def get_figwidth(self):
+            return 6.0
+
+    class Axes:
+        def set_title(self, text, fontsize):
+            self.text = text
+
+    ax = Axes()
+    title = ("per-category time of every network in group conv-depth, onnxruntime 1.32.0 on AMD EPYC 7B13 "
+             "64-Core Processor, batch 1024\nsecond line")
+    plots._set_title(Fig(), ax, title)
+    lines = ax.text.splitlines()
+    assert len(lines) >= 3 and all(len(line) <= 72 for line in lines) and lines[-1] == "second line"
+    assert " ".join(lines).replace("  ", " ").split() == title.split()
+
+
+def test_a_fit_title_never_reads_mape_nan():
+    from trtbench.analysis.costmodel import Fit
+    from trtbench.api.plot import _mape_text
+
+    assert _mape_text(Fit("study", "total", {}, 0.9, 12.3, 5, 40)) == "k-fold MAPE 12.3 %"
+    few = _mape_text(Fit("study", "total", {}, 0.9, float("nan"), 1, 3, in_sample_mape=4.0))
+    assert few == "in-sample MAPE 4 % (3 points: too few for k-fold)" and "nan" not in few

@@ -160,11 +160,23 @@ def fit_figures(sweep: Union[str, Path], out: Path, *, batch: int = 1024, db: Op
         measured = [r.ms_per_tile for r in picked]
         predicted = [fs.predict(costmodel.spec_of(r), r.batch) for r in picked]  # type: ignore[arg-type]
         title = (f"study model (eqs. 13-18), batch {batch}: R² {fs.total.r2:.3f}, "
-                 f"k-fold MAPE {plots.nice(fs.total.mape)} %\n{backend_name} on {name or device}")
+                 f"{_mape_text(fs.total)}\n{backend_name} on {name or device}")
         written.append(plots.predicted_vs_measured(
             measured, predicted, [r.model_name for r in picked], title,
             Path(out) / f"{safe_name(chosen.name)}-fit-{safe_name(backend_name)}.png"))
     return written
+
+
+def _mape_text(fit: Any) -> str:
+    """The fit's out-of-sample error for a title; with too few points for k folds, the in-sample
+    error, said as such (a title read "MAPE nan %")."""
+    import math
+
+    if fit.mape is not None and math.isfinite(fit.mape):
+        return f"k-fold MAPE {fit.mape:.3g} %"
+    if fit.in_sample_mape is not None and math.isfinite(fit.in_sample_mape):
+        return f"in-sample MAPE {fit.in_sample_mape:.3g} % ({fit.points} points: too few for k-fold)"
+    return f"no MAPE ({fit.points} points)"
 
 
 def _db(db: Optional[Ref]) -> Path:

@@ -54,6 +54,16 @@ def _drawable(values: Sequence[float], title: str) -> None:
                                 hint="is the file damaged?")
 
 
+def _set_title(fig: Any, ax: Any, text: str) -> None:
+    """The title wrapped to the figure's width (a long model or device name was clipped at the
+    edge), each given line kept as a line."""
+    import textwrap
+
+    width = max(30, int(fig.get_figwidth() * 12))  # characters of 10 pt text per inch, about
+    lines = [wrapped for line in text.splitlines() for wrapped in (textwrap.wrap(line, width) or [""])]
+    ax.set_title("\n".join(lines), fontsize=10)
+
+
 def _save(fig: Any, path: Path) -> Path:
     import warnings
 
@@ -102,7 +112,7 @@ def throughput_lines(points: Sequence[Tuple[int, float, float]], x_name: str, se
     ax.set_xlabel(LABELS.get(x_name, x_name))
     ax.set_ylabel("tiles/ms")
     ax.set_ylim(bottom=0)
-    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    _set_title(fig, ax, title + (f"\n{subtitle}" if subtitle else ""))
     ax.grid(True, alpha=0.3)
     if series_name:  # one line needs no legend
         ax.legend(fontsize=8)
@@ -128,7 +138,7 @@ def category_bars(rows: Sequence[Tuple[str, Mapping[str, float]]], title: str, p
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r[0] for r in rows], rotation=60, ha="right", fontsize=7)
     ax.set_ylabel(unit)
-    ax.set_title(title, fontsize=10)
+    _set_title(fig, ax, title)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
     return _save(fig, path)
@@ -153,7 +163,7 @@ def speedup_bars(speedups: Mapping[str, float], title: str, path: Path, overall:
         ax.set_yscale("log")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.set_ylabel("speedup (×)")
-    ax.set_title(title, fontsize=10)
+    _set_title(fig, ax, title)
     ax.grid(True, axis="y", alpha=0.3)
     return _save(fig, path)
 
@@ -174,7 +184,7 @@ def drift_series(series: Mapping[str, Sequence[float]], title: str, path: Path,
             ax.axvline(at, color=line.get_color(), ls="--", lw=1)
     ax.set_xlabel("loop")
     ax.set_ylabel(unit)
-    ax.set_title(title, fontsize=10)
+    _set_title(fig, ax, title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -197,7 +207,7 @@ def predicted_vs_measured(measured: Sequence[float], predicted: Sequence[float],
         ax.set_yscale("log")
     ax.set_xlabel("measured ms/tile")
     ax.set_ylabel("predicted ms/tile")
-    ax.set_title(title, fontsize=10)
+    _set_title(fig, ax, title)
     ax.grid(True, alpha=0.3)
     return _save(fig, path)
 
