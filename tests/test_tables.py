@@ -97,7 +97,7 @@ def test_a_warning_shared_by_several_batches_is_printed_once() -> None:
     text = render(records)
     assert text.count("CPU frequency scaling is on") == 1
     assert text.count("verdict: WARN") == 2 and "CV 9 % at batch 16" in text
-    assert "(1 more check(s)/note(s) as above; -v shows them)" in text
+    assert "also, as for the batch above: WARN cpu-governor: CPU frequency scaling is…" in text  # named, not hidden
     assert render(records, verbose=True).count("CPU frequency scaling is on") == 2
 
 
@@ -167,5 +167,9 @@ def test_comparison_table_flags_and_predictions(monkeypatch) -> None:
     fc, conv = row(text, "fc"), row(text, "conv")
     assert fc[3] == "105×" and "departs" in fc[-1]
     assert conv[3] == "6.00×" and "departs" not in conv[-1]
-    assert conv[4] == f"{2.41 / 0.511:.2f}×"
+    assert conv[5] == f"{2.41 / 0.511:.2f}×"  # after the speedup's interval
+    assert conv[4] == "-"  # these records keep no per-category intervals
+    total = row(text, "total")
+    low, high = (float(x) for x in total[4].rstrip("×").split("–"))
+    assert low < float(total[3].rstrip("×")) < high  # the end-to-end speedup's bootstrap interval
     assert "predicted from target profiles tx1 → gtx960" in text

@@ -17,6 +17,7 @@ from trtbench.analysis.compare import Comparison
 from trtbench.categories import CATEGORIES
 from trtbench.render import console as house
 from trtbench.render.sheet import Sheet
+from trtbench.results import intervals
 from trtbench.results.record import RunRecord
 
 TOP_LAYERS = 15
@@ -74,10 +75,47 @@ def headline(record: RunRecord) -> Sheet:
     spread_text = _pct(cv)
     if low is not None and high is not None:
         spread_text = f"CV {spread_text}, {house.fmt(low)}–{house.fmt(high)} ms per iteration"
+    interval = _interval_text(record)
+    if interval:
+        t.add_row("95 % interval", interval)
     t.add_row("spread", spread_text)
-    t.add_row("timed", f"{record.loops} loops × {record.iterations} iterations, {record.warmup} warm-up")
+    t.add_row("timed", f"{record.loops} loops × {record.iterations} iterations, {record.warmup} warm-up"
+              + _sampling_text(record))
     t.add_row("profiler overhead", "-" if record.overhead is None else _pct(100.0 * record.overhead))
     return t
+
+
+def _interval_text(record: RunRecord) -> str:
+    """The throughput's interval and its half-width: ``25,610–26,480 images/s (±1.7 %, 10 loops)``."""
+    found = intervals.end_to_end(record)
+    if found is None or found.low <= 0:
+        return ""
+    rate_low, rate_high = 1000.0 * record.batch / found.high, 1000.0 * record.batch / found.low
+    width = found.half_width(record.end_to_end_ms)
+    unit = "loops" if record.loops >= 2 else "iterations"
+    cover = "" if found.level >= 0.95 else f", only {100 * found.level:.0f} % coverage"
+    return (f"{house.fmt(rate_low, 4)}–{house.fmt(rate_high, 4)} {rate_label([record])} "
+            f"(±{100 * width:.1f} %, {found.n} {unit}{cover})")
+
+
+def _sampling_text(record: RunRecord) -> str:
+    sampling = record.sampling or {}
+    if sampling.get("mode") != "adaptive":
+        return ""
+    ended = {"precision": f"stopped at ±{100 * float(sampling.get('target') or 0):g} %",
+             "budget": f"stopped by the {float(sampling.get('budget_s') or 0):g} s budget",
+             "max-loops": "stopped at the most loops"}.get(str(sampling.get("ended_by")), "")
+    return f"; adaptive, {ended} after {float(sampling.get('seconds') or 0):.1f} s" if ended else ""
+
+
+def _width_pct(record: RunRecord) -> str:
+    found = intervals.end_to_end(record)
+    return "-" if found is None else f"±{100 * found.half_width(record.end_to_end_ms):.1f}"
+
+
+def _category_interval(record: RunRecord, name: str) -> str:
+    pair = intervals.from_list(((record.intervals or {}).get("categories") or {}).get(name))
+    return "" if pair is None else f"{house.fmt(pair.low)}–{house.fmt(pair.high)}"
 
 
 def _ordered_categories(record: RunRecord) -> List[Tuple[str, float]]:
@@ -103,20 +141,24 @@ def category_table(record: RunRecord) -> Sheet:
     total = sum(ms for _, ms in cats)
     shares = _shares([ms for _, ms in cats])
     per_item = f"µs per {record.item}"
+    has_ci = bool((record.intervals or {}).get("categories"))
+    ci = ["95 % interval, ms"] if has_ci else []
     t = house.table(
         "Time per category (profiling pass)",
-        ["category", "ms per batch", "%", per_item],
-        right=["ms per batch", "%", per_item],
+        ["category", "ms per batch", *ci, "%", per_item],
+        right=["ms per batch", *ci, "%", per_item],
     )
     for (name, ms), share in zip(cats, shares):
         t.add_row(
             name,
             house.fmt(ms),
+            *([_category_interval(record, name)] if has_ci else []),
             _pct(share),
             house.fmt(1000.0 * ms / record.batch),
         )
     t.add_row(
-        "total", house.fmt(total), _pct(100.0 if any(s is not None for s in shares) else None), house.fmt(1000.0 * total / record.batch)
+        "total", house.fmt(total), *([""] if has_ci else []),
+        _pct(100.0 if any(s is not None for s in shares) else None), house.fmt(1000.0 * total / record.batch)
     )
     return t
 
@@ -168,7 +210,7 @@ def batch_table(records: Sequence[RunRecord]) -> Sheet:
     """One row per batch size of one model/backend/device: the study's batch axis."""
     first = records[0]
     tiles = all(r.item == "tile" for r in records)
-    columns = ["batch", rate_label(records), *(["tiles/ms"] if tiles else []), "ms per batch", "CV %"]
+    columns = ["batch", rate_label(records), *(["tiles/ms"] if tiles else []), "ms per batch", "± % (95 %)", "CV %"]
     t = house.table(
         f"{first.model_name} · {first.backend} on {first.device} · {first.precision}: by batch", columns,
         right=columns,
@@ -180,6 +222,7 @@ def batch_table(records: Sequence[RunRecord]) -> Sheet:
             house.fmt(record.images_per_s, 4),
             *([house.fmt(record.tiles_per_ms, 4)] if tiles else []),
             house.fmt(record.end_to_end_ms, 4),
+            _width_pct(record),
             "-" if cv is None else f"{cv:.1f}",
         )
     return t
@@ -205,21 +248,26 @@ def comparison_table(result: Comparison) -> Sheet:
     """Per category: µs per tile on each side, speedup B over A, what the peaks predict, flags."""
     has_prediction = result.prediction is not None
     columns = (
-        ["category", "A µs/tile", "B µs/tile", "speedup B/A"]
+        ["category", "A µs/tile", "B µs/tile", "speedup B/A", "95 % interval"]
         + (["predicted"] if has_prediction else [])
         + ["note"]
     )
     t = house.table(
         "Time per tile and speedup of B over A (total: timing passes; categories: profiling passes)",
         columns,
-        right=["A µs/tile", "B µs/tile", "speedup B/A", "predicted"],
+        right=["A µs/tile", "B µs/tile", "speedup B/A", "95 % interval", "predicted"],
     )
     for row in list(result.categories) + [result.total]:
-        flag = f"departs >{2:g}× from overall" if row.flagged else ""
+        notes = [f"departs >{2:g}× from overall"] if row.flagged else []
         if row.category != "total" and row.speedup is None:
-            flag = "only in A" if row.a_ms > 0 else "only in B"
-        cells = [row.category, house.fmt(1000 * row.a_ms), house.fmt(1000 * row.b_ms), _times(row.speedup)]
-        t.add_row(*cells, *([_times(row.predicted)] if has_prediction else []), flag)
+            notes = ["only in A" if row.a_ms > 0 else "only in B"]
+        if row.difference == "no difference":
+            notes.insert(0, "no difference (holds 1)")
+        if row.off_prediction:
+            notes.append("far from predicted")
+        interval = "-" if row.interval is None else f"{house.fmt(row.interval[0])}–{house.fmt(row.interval[1])}×"
+        cells = [row.category, house.fmt(1000 * row.a_ms), house.fmt(1000 * row.b_ms), _times(row.speedup), interval]
+        t.add_row(*cells, *([_times(row.predicted)] if has_prediction else []), "; ".join(notes))
     return t
 
 
@@ -302,6 +350,12 @@ def print_comparisons(
             out.table(layer_pair_table(result, verbose))
 
 
+def _gist(line: str, words: int = 6) -> str:
+    """A repeated check or note by its first words (``WARN spread: per-iteration times vary…``)."""
+    parts = line.strip().split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
 # ---- entry points ---------------------------------------------------------------------------
 def print_records(
     records: Sequence[RunRecord], verbose: bool = False, console: Optional[Console] = None
@@ -321,17 +375,17 @@ def print_records(
             out.table(layer_table(record, verbose))
         lines = validity_lines(record)
         rest = lines[1:] if lines and lines[0].startswith("verdict:") else lines
-        repeated = 0
+        repeated: List[str] = []
         for line in lines[: len(lines) - len(rest)] + rest + [f"note: {n}" for n in record.notes]:
             if line.startswith("verdict:"):
                 out.line(line)
             elif line in shown and not verbose:
-                repeated += 1
+                repeated.append(line)
             else:
                 shown.add(line)
                 out.line(line)
-        if repeated:
-            out.line(f"  ({repeated} more check(s)/note(s) as above; -v shows them)")
+        if repeated:  # named, not hidden: the first words of each, the whole with -v
+            out.line("  also, as for the batch above: " + "; ".join(_gist(line) for line in repeated))
     keyed = sorted(records, key=_series_key)
     for _, group in groupby(keyed, key=_series_key):
         series = list(group)
