@@ -37,7 +37,7 @@ class Method:
     profile_iterations: Optional[int] = None  # None: `iterations`
     telemetry: bool = True  # sample NVML / tegrastats during the timing pass where a source exists
     target: float = 0.02
-    budget_s: float = 10.0
+    budget_s: float = 8.0
 
     def check(self) -> None:
         from trtbench.measure.method import check_work

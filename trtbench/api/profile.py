@@ -27,7 +27,7 @@ def batch_list(batch: Batches) -> List[int]:
 
 def profile(model: ModelRef, batch: Optional[Batches] = None, backend: str = "auto", device: Optional[str] = None,
             precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: Optional[int] = None,
-            loops: Optional[int] = None, target: float = 0.02, budget_s: float = 10.0,
+            loops: Optional[int] = None, target: float = 0.02, budget_s: float = 8.0,
             warmup: Optional[int] = None, profile_iterations: Optional[int] = None, layers: bool = True,
             threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
             telemetry: bool = True, inputs: Optional[Mapping[str, Any]] = None, cache_dir: Path = DEFAULT_CACHE,

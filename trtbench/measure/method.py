@@ -11,7 +11,7 @@
    is kept with the record. By default the pass is adaptive, as pyperf, hyperfine and
    ``torch.utils.benchmark``'s ``blocked_autorange`` decide: a loop lasts about `LOOP_MS`, and
    loops run until the interval's half-width is within `target` (2 %) after at least `MIN_LOOPS`,
-   or the `budget_s` (10 s) is spent; ``record.sampling`` says which ended it. ``iterations``
+   or the `budget_s` (8 s) is spent; ``record.sampling`` says which ended it. ``iterations``
    and ``loops``, when given, fix those counts instead.
 3. Profiling pass: per-layer ms per batch from the backend's profiler, averaged over
    ``profile_iterations`` (default: `profiling_iterations`, at least 0.3 s of inference).
@@ -101,9 +101,10 @@ def timing_pass(session: Session, iterations: int, loops: int) -> List[List[floa
 
 
 TARGET = 0.02  # half-width of the median's 95 % interval the adaptive pass aims at
-BUDGET_S = 10.0  # timing-pass seconds per batch before it stops short of the target
+BUDGET_S = 8.0  # timing-pass seconds per batch before it stops short of the target (two batches: under 20 s)
 LOOP_MS = 100.0  # a loop's planned length: long enough to average out scheduler blips
 MIN_LOOPS = 10  # below 10 samples the interval is the range, too wide to end on
+MIN_SECONDS = 4.0  # a machine's speed wanders over seconds: time at least this much inference before ending
 MAX_LOOPS = 1000
 
 
@@ -117,10 +118,12 @@ def iterations_for(per_inference_ms: float, loop_ms: float = LOOP_MS) -> int:
 def adaptive_pass(session: Session, iterations: int, loops: Optional[int] = None, target: float = TARGET,
                   budget_s: float = BUDGET_S, clock: Callable[[], float] = time.perf_counter
                   ) -> "tuple[List[List[float]], Dict[str, Any]]":
-    """Loops of `iterations` inferences until the median's interval is within ±`target`
-    (after `MIN_LOOPS`), `budget_s` is spent, or `MAX_LOOPS` ran; exactly `loops` when given.
+    """Loops of `iterations` inferences until the median's interval (widened for the loops'
+    autocorrelation) is a 95 % one within ±`target`, after at least `MIN_LOOPS` loops and
+    `MIN_SECONDS` of inference; or until `budget_s` is spent, or `MAX_LOOPS` ran; exactly `loops`
+    when given.
     Returns the per-iteration times and the sampling record (what ended it)."""
-    from trtbench.results.intervals import median_interval
+    from trtbench.results.intervals import loop_interval
 
     times: List[List[float]] = []
     start = clock()
@@ -129,10 +132,12 @@ def adaptive_pass(session: Session, iterations: int, loops: Optional[int] = None
         times.append([float(t) for t in session.run_timed(iterations)])
         if loops is not None:
             continue
-        if len(times) >= MIN_LOOPS:
-            per_loop = [sum(loop) for loop in times]
-            found = median_interval(per_loop)
-            if found is not None and found.half_width(float(np.median(per_loop))) <= target:
+        per_loop = [sum(loop) for loop in times]
+        if len(times) >= MIN_LOOPS and sum(per_loop) / 1000.0 >= min(MIN_SECONDS, budget_s / 2) and \
+                len(times) % max(1, len(times) // 20) == 0:  # a check every ~5 % more loops: ~1 % of the time
+            found, _ = loop_interval(per_loop)
+            if found is not None and found.level >= 0.95 and \
+                    found.half_width(float(np.median(per_loop))) <= target:
                 ended = "precision"
                 break
         if clock() - start >= budget_s and len(times) >= 2:

@@ -170,7 +170,8 @@ def check_sample_size(record: RunRecord) -> Optional[Check]:
     unit = "loops" if record.loops >= 2 else "iterations"
     text = (f"the median is known to ±{width:.1%} ({100 * found.level:.0f} % interval over {found.n} {unit})")
     if found.level < 0.95:
-        return Check(TOO_FEW_ITERATIONS, WARN, f"{text}: under 6 loops no 95 % interval exists", more)
+        return Check(TOO_FEW_ITERATIONS, WARN, f"{text}: fewer than 6 independent loops (neighbouring loops "
+                     "alike count as fewer), so no 95 % interval exists", more)
     if width <= target + 1e-12:
         return Check(TOO_FEW_ITERATIONS, OK, text)
     status = INVALID if width > CI_INVALID else WARN
