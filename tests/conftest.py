@@ -15,6 +15,10 @@ MNIST_DIR = SHARED / "data" / "mnist"
 TRTEXEC_FIXTURES = SHARED / "fixtures" / "trtexec"
 JETSON_FIXTURES = SHARED / "fixtures" / "jetson"
 
+# Adaptive sampling times each batch for up to 8 s by default; the tests check what a run does,
+# not how precise it is, so every run here (in-process and the CLI's subprocesses) gets 1 s.
+os.environ.setdefault("TRTBENCH_BUDGET", "1")
+
 
 @pytest.fixture
 def mnist_dir() -> Path:

@@ -22,3 +22,15 @@ def test_a_wheel_install_reads_them_under_the_prefix(tmp_path, monkeypatch):
 def test_user_folders_follow_the_bundled_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("TRTBENCH_PROFILES", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
     assert env.profile_dirs()[1:] == [tmp_path / "a", tmp_path / "b"]
+
+
+def test_the_default_sampling_budget_comes_from_trtbench_budget(monkeypatch):
+    from trtbench import env
+
+    monkeypatch.setenv("TRTBENCH_BUDGET", "2.5")
+    assert env.budget_s() == 2.5
+    for bad in ("nan", "-1", "abc", "1e9"):
+        monkeypatch.setenv("TRTBENCH_BUDGET", bad)
+        assert env.budget_s() == env.BUDGET_S
+    monkeypatch.delenv("TRTBENCH_BUDGET")
+    assert env.budget_s() == 8.0

@@ -6,6 +6,7 @@
 | TRTBENCH_DB | default SQLite database path (else ./trtbench.db) |
 | TRTBENCH_PROFILES | extra folder(s) of target profiles, separated by os.pathsep |
 | TRTBENCH_MODELS | extra folder(s) of model specs, separated by os.pathsep |
+| TRTBENCH_BUDGET | the default `--budget`: seconds of adaptive timing per batch (default 8; a CI sets less) |
 | COLUMNS | the width of tables written to a pipe or a file (default 160) |
 | NO_COLOR | no colour on a terminal either (read by rich) |
 """
@@ -59,3 +60,16 @@ def columns(default: int = 160) -> int:
     except ValueError:
         return default
     return value if 40 <= value <= 1000 else default
+
+
+BUDGET_S = 8.0  # seconds of adaptive timing per batch: the README's two batches take under 20 s
+
+
+def budget_s() -> float:
+    """The default time budget of adaptive sampling per batch: TRTBENCH_BUDGET when it is a
+    positive number of seconds, else `BUDGET_S`."""
+    try:
+        value = float(os.environ.get("TRTBENCH_BUDGET", ""))
+    except ValueError:
+        return BUDGET_S
+    return value if 0.0 < value <= 86400.0 else BUDGET_S

@@ -37,7 +37,7 @@ class Method:
     profile_iterations: Optional[int] = None  # None: `iterations`
     telemetry: bool = True  # sample NVML / tegrastats during the timing pass where a source exists
     target: float = 0.02
-    budget_s: float = 8.0
+    budget_s: Optional[float] = None  # None: TRTBENCH_BUDGET, else 8 s
 
     def check(self) -> None:
         from trtbench.measure.method import check_work
@@ -46,7 +46,7 @@ class Method:
         if not 0.0 < self.target < 1.0:
             raise TrtbenchError(f"--target must be above 0 and below 100 %, got {100 * self.target:g}",
                                 hint="e.g. --target 2 for ±2 %")
-        if not 0.0 < self.budget_s <= 86400.0:
+        if self.budget_s is not None and not 0.0 < self.budget_s <= 86400.0:
             raise TrtbenchError(f"--budget must be above 0 s and at most a day, got {self.budget_s:g}",
                                 hint="e.g. --budget 10")
 

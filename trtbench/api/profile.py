@@ -27,7 +27,7 @@ def batch_list(batch: Batches) -> List[int]:
 
 def profile(model: ModelRef, batch: Optional[Batches] = None, backend: str = "auto", device: Optional[str] = None,
             precision: str = "fp32", db: Optional[Union[str, Path]] = None, *, iterations: Optional[int] = None,
-            loops: Optional[int] = None, target: float = 0.02, budget_s: float = 8.0,
+            loops: Optional[int] = None, target: float = 0.02, budget_s: Optional[float] = None,
             warmup: Optional[int] = None, profile_iterations: Optional[int] = None, layers: bool = True,
             threads: Optional[int] = None, cuda_graph: bool = False, channels_last: bool = False,
             telemetry: bool = True, inputs: Optional[Mapping[str, Any]] = None, cache_dir: Path = DEFAULT_CACHE,
@@ -42,7 +42,8 @@ def profile(model: ModelRef, batch: Optional[Batches] = None, backend: str = "au
     onnxruntime on the CPU) or a name; `device`: None means cuda for TensorRT and trtexec, cpu
     otherwise. `db`: a database file to store every run in as soon as it is measured, or None.
     `iterations`/`loops` None: sampled adaptively, until the median's 95 % interval is within
-    ±`target` (0.02: 2 %) or `budget_s` seconds of timing per batch are spent; given, they fix
+    ±`target` (0.02: 2 %) or `budget_s` seconds of timing per batch are spent (None: 8 s, or
+    TRTBENCH_BUDGET); given, they fix
     the counts. `layers=False` skips the per-layer profiling pass. `inputs`: ``{input name: array or .npy
     path}`` to feed instead of random data. `log` receives one line per step.
 

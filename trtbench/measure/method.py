@@ -101,7 +101,6 @@ def timing_pass(session: Session, iterations: int, loops: int) -> List[List[floa
 
 
 TARGET = 0.02  # half-width of the median's 95 % interval the adaptive pass aims at
-BUDGET_S = 8.0  # timing-pass seconds per batch before it stops short of the target (two batches: under 20 s)
 LOOP_MS = 100.0  # a loop's planned length: long enough to average out scheduler blips
 MIN_LOOPS = 10  # below 10 samples the interval is the range, too wide to end on
 MIN_SECONDS = 4.0  # a machine's speed wanders over seconds: time at least this much inference before ending
@@ -116,7 +115,7 @@ def iterations_for(per_inference_ms: float, loop_ms: float = LOOP_MS) -> int:
 
 
 def adaptive_pass(session: Session, iterations: int, loops: Optional[int] = None, target: float = TARGET,
-                  budget_s: float = BUDGET_S, clock: Callable[[], float] = time.perf_counter
+                  budget_s: float = 8.0, clock: Callable[[], float] = time.perf_counter
                   ) -> "tuple[List[List[float]], Dict[str, Any]]":
     """Loops of `iterations` inferences until the median's interval (widened for the loops'
     autocorrelation) is a 95 % one within ±`target`, after at least `MIN_LOOPS` loops and
@@ -153,11 +152,12 @@ def adaptive_pass(session: Session, iterations: int, loops: Optional[int] = None
 def measure(session: Session, model: ModelSource, batch: int, iterations: Optional[int] = None,
             loops: Optional[int] = None, warmup: Optional[int] = None, profile: bool = True,
             profile_iterations: Optional[int] = None, extra_checks: Sequence[Check] = (), telemetry: Any = "auto",
-            target: float = TARGET, budget_s: float = BUDGET_S) -> RunRecord:
+            target: float = TARGET, budget_s: Optional[float] = None) -> RunRecord:
     """Measure one batch size on a loaded session and return the complete `RunRecord`.
 
     `iterations` None: as many as make a loop of about `LOOP_MS`; `loops` None: adaptive, until
-    the median is known to ±`target` or `budget_s` is spent (the module docstring).
+    the median is known to ±`target` or `budget_s` is spent (the module docstring; None:
+    `trtbench.env.budget_s`, 8 s unless TRTBENCH_BUDGET says otherwise).
 
     `telemetry`: "auto" samples the device during the timing pass where a source exists (NVML for
     CUDA, tegrastats on a Jetson; nothing on a plain CPU), None turns it off, or a telemetry source
@@ -166,6 +166,10 @@ def measure(session: Session, model: ModelSource, batch: int, iterations: Option
     """
     if (iterations is not None and iterations < 1) or (loops is not None and loops < 1):
         raise TrtbenchError(f"--iterations and --loops must be at least 1 (got {iterations} and {loops})")
+    if budget_s is None:
+        from trtbench import env
+
+        budget_s = env.budget_s()
     if not 0 < target < 1 or not budget_s > 0:
         raise TrtbenchError(f"the interval target must be above 0 % and below 100 % and the budget above 0 s "
                             f"(got {100 * target:g} % and {budget_s:g} s)")

@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "interval is within --target, or --budget is spent)")
     parser.add_argument("--target", type=float, default=2.0, metavar="PCT",
                         help="adaptive sampling stops once the median is known to within ±PCT %% (default: 2)")
-    parser.add_argument("--budget", type=float, default=8.0, metavar="SECONDS",
-                        help="adaptive sampling stops after this many seconds of timing per batch (default: 8)")
+    parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                        help="adaptive sampling stops after this many seconds of timing per batch (default: 8, "
+                        "or TRTBENCH_BUDGET)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="warm-up inferences (default: at least 3 and 0.5 s of inference)")
     parser.add_argument("--profile-iterations", type=int, default=None,
