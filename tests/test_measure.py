@@ -174,3 +174,12 @@ def test_by_default_a_loop_lasts_about_0_1_s_and_loops_run_until_the_median_is_k
     assert low <= record.end_to_end_ms <= high and (high - low) / record.end_to_end_ms < 0.01
     assert record.intervals["tiles_per_ms"] == pytest.approx([8 / high, 8 / low], rel=1e-5)
     assert record.to_dict()["intervals"]["n"] == needed
+
+
+@pytest.mark.parametrize("cores, threads", [(1, 1), (2, 1), (4, 3), (8, None), (64, None)])
+def test_a_small_cpu_leaves_one_core_to_the_os_and_says_so(cores, threads):
+    from trtbench.api.pipeline import default_threads
+
+    chosen, why = default_threads(cores)
+    assert chosen == threads
+    assert bool(why) is (threads is not None) and ("--threads" in why or not why)

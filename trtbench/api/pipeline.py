@@ -134,7 +134,9 @@ def default_threads(cores: Optional[int] = None) -> Tuple[Optional[int], str]:
     it has, so the OS, the telemetry sampler and the timing loop do not preempt the inference (on
     2 cores, 2 threads varied 0.87-1.39x loop to loop, 1 thread 0.96-1.05x); else the backend's own."""
     cores = usable_cores() if cores is None else cores
-    if 1 < cores <= SMALL_CPU:
+    if cores == 1:  # a backend's own default counts the machine's cores, not this process's share
+        return 1, "1 thread: this process may run on one core only (--threads sets it)"
+    if cores <= SMALL_CPU:
         return cores - 1, (f"{cores - 1} thread(s) on this {cores}-core CPU: one core is left to the OS and the "
                            "timing loop, which keeps loop-to-loop times stable (--threads sets it)")
     return None, ""
