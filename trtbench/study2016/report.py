@@ -32,6 +32,16 @@ class StudyContext:
     points: int = 0  # measured (network, batch) points behind the findings
 
 
+
+def _with_interval(record: RunRecord) -> str:
+    """tiles/ms with its 95 % interval: ``4.47 (4.39-4.52)``."""
+    from trtbench.results.intervals import end_to_end
+
+    found = end_to_end(record)
+    if found is None or found.low <= 0:
+        return fmt(record.tiles_per_ms)
+    return f"{fmt(record.tiles_per_ms)} ({fmt(record.batch / found.high)}–{fmt(record.batch / found.low)})"
+
 def _row(cells: Sequence[Any]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
@@ -55,14 +65,14 @@ def table2_section(ctx: StudyContext) -> List[str]:
         ours = [times.get(str(a)) for a in (90, 95, 97)]
         accuracy = row.get("test_accuracy")
         rows.append([
-            name, study["tiles_per_ms"], fmt(rec.tiles_per_ms) if rec else "—",
+            name, study["tiles_per_ms"], _with_interval(rec) if rec else "—",
             fmt(rec.tiles_per_ms / study["tiles_per_ms"]) if rec else "—",
             " / ".join(f"{study['seconds'][a]:.1f}" for a in (90, 95, 97)),
             " / ".join("not reached" if s is None else f"{s:.1f}" for s in ours) if row else "—",
             f"{100 * accuracy:.2f}" if accuracy is not None else "—",
             row.get("epochs_run", "—"),
         ])
-    lines += _table(["network", "study tiles/ms (GTX 960, Theano)", f"tiles/ms here ({ctx.backend}, {ctx.device})",
+    lines += _table(["network", "study tiles/ms (GTX 960, Theano)", f"tiles/ms here and its 95 % interval ({ctx.backend}, {ctx.device})",
                      "here / study", "study s to 90/95/97 %", "s to 90/95/97 % here", "test accuracy % here",
                      "epochs here"], rows)
     lines.append("")
