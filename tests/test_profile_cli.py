@@ -152,16 +152,25 @@ def test_ctrl_c_keeps_finished_batches_and_no_half_run(tmp_path: Path) -> None:
                              "--batch", "2,20000", "--iterations", "500", "--loops", "50", "--threads", "1",
                              "--db", "runs.db"], cwd=str(tmp_path), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    said: list = []
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
-            if "batch 20,000" in line:
+            said.append(line)
+            if "measuring" in line and "batch 20,000" in line:
                 break
+        import threading  # keep reading stderr, so that a full pipe can never block the child's exit
+
+        reader = threading.Thread(target=lambda: said.extend(proc.stderr), daemon=True)
+        reader.start()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("no exit 120 s after Ctrl-C; stderr:\n" + "".join(said)[-3000:]) from None
     finally:
         proc.kill()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, "".join(said)[-3000:]
     with sqlite3.connect(str(tmp_path / "runs.db")) as db:
         assert [row[0] for row in db.execute("SELECT batch FROM runs")] == [2]
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
