@@ -204,3 +204,14 @@ def test_a_sweep_killed_with_sigkill_resumes_with_every_point_exactly_once(tmp_p
     third = _start(script, db)  # a finished run is not resumed: a new one starts
     out3, _ = third.communicate(timeout=60)
     assert out3.split()[1] != run_line[1]
+
+
+def test_warmup_given_sets_every_points_warm_up_and_is_bounded():
+    from trtbench.errors import TrtbenchError
+
+    sweep = parse_sweep({"kind": "sweep", "name": "tiny", "group": [
+        {"name": "a", "fc_layers": [1, 2], "batch": [16, 4096]}]}, "tiny.toml")
+    assert {w.warmup for w in sweep_plan.plan_sweep(sweep, warmup=3).work.values()} == {3}
+    assert None in {w.warmup for w in sweep_plan.plan_sweep(sweep).work.values()}  # the measurement's rule
+    with pytest.raises(TrtbenchError, match="--warmup"):
+        sweep_plan.plan_sweep(sweep, warmup=-1)

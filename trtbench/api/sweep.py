@@ -81,10 +81,10 @@ def status(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", p
            threads: Optional[int] = None, db: Optional[Union[str, Path]] = None, *,
            groups: Optional[Sequence[str]] = None, order: str = "interleave", seed: Optional[int] = None,
            iterations: Optional[int] = None, loops: Optional[int] = None, resume: Optional[str] = None,
-           new: bool = False) -> "tuple[SweepPlan, Optional[str], Set[str]]":
+           new: bool = False, warmup: Optional[int] = None) -> "tuple[SweepPlan, Optional[str], Set[str]]":
     """The plan a `sweep` call would run, the run it would continue (None: a new one) and the
     points of that run already done. Measures nothing."""
-    plan = plan_sweep(load(sweep), groups, order, seed, iterations, loops)
+    plan = plan_sweep(load(sweep), groups, order, seed, iterations, loops, warmup)
     path = Path(db) if db is not None else env.db_path()
     keys = [p.key for p in plan.points]
     config = config_tag(backend, device, precision, threads)
@@ -120,15 +120,17 @@ def sweep(sweep: SweepRef, backend: str = "onnxruntime", device: str = "cpu", pr
           iterations: Optional[int] = None, loops: Optional[int] = None, sessions: int = 4,
           cache_dir: Path = DEFAULT_CACHE, train: bool = False, data_dir: Optional[Path] = None, epochs: int = 1,
           train_limit: Optional[int] = None, train_json: Optional[Path] = None, resume: Optional[str] = None,
-          new: bool = False, progress: Optional[Progress] = None, log: Log = no_log) -> SweepRun:
+          new: bool = False, warmup: Optional[int] = None, progress: Optional[Progress] = None,
+          log: Log = no_log) -> SweepRun:
     """Run every point of `sweep` (a sweep file, or a bundled sweep's name) not yet done, storing
     each in `db` (default: TRTBENCH_DB or ./trtbench.db) with its sweep tags in one transaction.
 
     The latest unfinished run of the same sweep and configuration is continued unless `new`;
-    `resume` names a run. `iterations`/`loops`: None sizes the work per point. With `train`, each
+    `resume` names a run. `iterations`/`loops`: None sizes the work per point; `warmup`: None
+    warms each point up by the measurement's rule (0.5 s of inference, one for heavy points). With `train`, each
     network is also trained on MNIST and its time to accuracy kept in `train_json`.
     """
-    plan = plan_sweep(load(sweep), groups, order, seed, iterations, loops)
+    plan = plan_sweep(load(sweep), groups, order, seed, iterations, loops, warmup)
     path = Path(db) if db is not None else env.db_path()
     config = config_tag(backend, device, precision, threads)
     keys = [p.key for p in plan.points]

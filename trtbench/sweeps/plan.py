@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
+import dataclasses
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -136,8 +137,9 @@ def check_points(name: str, points: Sequence[SweepPoint]) -> None:
 
 def plan_sweep(sweep: Sweep, groups: Optional[Sequence[str]] = None, order: str = "interleave",
                seed: Optional[int] = None, iterations: Optional[int] = None,
-               loops: Optional[int] = None) -> SweepPlan:
-    """Select groups (all when None), order the points and size the work for each."""
+               loops: Optional[int] = None, warmup: Optional[int] = None) -> SweepPlan:
+    """Select groups (all when None), order the points and size the work for each (`warmup`:
+    inferences before timing at every point; None: the measurement's rule, one for heavy points)."""
     known = [g.name for g in sweep.groups]
     if groups:
         unknown = [g for g in groups if g not in known]
@@ -149,7 +151,12 @@ def plan_sweep(sweep: Sweep, groups: Optional[Sequence[str]] = None, order: str 
     ordered = order_points(selected, order, seed)
     if iterations is not None and iterations < 1 or loops is not None and loops < 1:
         raise TrtbenchError("--iterations and --loops must be at least 1")
-    return SweepPlan(sweep, ordered, {p.key: work_for(p, iterations, loops) for p in ordered}, order, seed)
+    if warmup is not None and not 0 <= warmup <= 1_000_000:
+        raise TrtbenchError(f"--warmup must be from 0 to 1,000,000, got {warmup}")
+    work = {p.key: work_for(p, iterations, loops) for p in ordered}
+    if warmup is not None:
+        work = {key: dataclasses.replace(w, warmup=warmup) for key, w in work.items()}
+    return SweepPlan(sweep, ordered, work, order, seed)
 
 
 def config_tag(backend: str, device: str, precision: str, threads: Optional[int] = None) -> str:

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, default=None,
                         help="timed iterations per loop (default: about 16k tiles a loop, bounded per point)")
     parser.add_argument("--loops", type=int, default=None, help="timed loops per point (default: 6, the fewest giving a 95 %% interval; fewer for heavy points)")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="warm-up inferences at each point (default: 0.5 s of inference, 1 for heavy points)")
     parser.add_argument("--groups", default=None, help="comma-separated group names to run (default: all)")
     parser.add_argument("--order", default="interleave", choices=ORDERS,
                         help="point order: groups spread evenly (interleave, default), shuffled (random), as written (file)")
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     db = common.db_path(args)
     shared = dict(backend=args.backend, device=args.device, precision=args.precision, threads=args.threads,
                   db=db, groups=_groups(args.groups), order=args.order, seed=args.seed,
-                  iterations=args.iterations, loops=args.loops, resume=args.resume, new=args.new)
+                  iterations=args.iterations, loops=args.loops, resume=args.resume, new=args.new,
+                  warmup=args.warmup)
     if args.dry_run:
         plan, run_id, done = status(args.sweep_file, **shared)
         console.show(_plan_table(plan, done))
