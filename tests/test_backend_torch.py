@@ -152,3 +152,14 @@ def test_cuda_session_charges_kernels_to_modules(torch_backend, precision: str, 
     assert {"conv", "pool", "fc", "elementwise"} <= set(record.categories)
     assert record.categories["conv"] > 0
     assert record.device_name
+
+
+def test_each_layers_time_in_each_profiled_iteration_is_kept_for_its_interval() -> None:
+    def iteration(offset: float, conv: float) -> list:
+        return [span("user_annotation", ITERATION, offset, 80), layer("conv1.conv", "Conv2d", offset + 10, conv),
+                span("cpu_op", "aten::relu", offset + 50, 4)]
+
+    events = iteration(0, 99) + iteration(100, 30) + iteration(200, 36) + iteration(300, 33)
+    result = attribute_trace(events, skip_iterations=1)
+    assert result.per_run["conv1.conv"] == pytest.approx([0.030, 0.036, 0.033])  # the warm-up dropped
+    assert result.per_run["aten::relu"] == pytest.approx([0.004] * 3)

@@ -110,9 +110,12 @@ class _Totals:
         self.category: Dict[str, str] = {}
         self.type: Dict[str, str] = {}
         self.evidence: Dict[str, Dict[str, float]] = {}
+        self.by_window: Dict[str, Dict[int, float]] = {}  # layer → µs in each profiled iteration
 
-    def add(self, layer: str, us: float, category: str, type_: str, evidence: str) -> None:
+    def add(self, layer: str, us: float, category: str, type_: str, evidence: str, window: int = 0) -> None:
         self.us[layer] = self.us.get(layer, 0.0) + us
+        runs = self.by_window.setdefault(layer, {})
+        runs[window] = runs.get(window, 0.0) + us
         self.category.setdefault(layer, category)
         self.type.setdefault(layer, type_)
         self.vote(layer, evidence, us)
@@ -152,8 +155,12 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
     top_ops = _outermost(ops)
     window_index, layer_index, op_index = _Index(windows), _Index(layers), _Index(top_ops)
 
-    def in_window(tid: Any, ts: float) -> bool:
-        return window_index.find(tid, ts) is not None
+    window_number = {id(span): i for i, span in enumerate(windows)}
+
+    def window_at(tid: Any, ts: float) -> Optional[int]:
+        """Which profiled iteration an instant of thread `tid` falls in; None outside them."""
+        span = window_index.find(tid, ts)
+        return None if span is None else window_number.get(id(span))
 
     totals = _Totals()
     device_events = [e for e in events if e.get("ph") == "X" and e.get("cat") in DEVICE_CATS]
@@ -178,7 +185,8 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             if launch is None:
                 continue  # launched outside the profiled iterations' threads
             tid, ts = launch
-            if not in_window(tid, ts):
+            window = window_at(tid, ts)
+            if window is None:
                 continue
             op_span = op_index.find(tid, ts)
             if e.get("cat") == "gpu_memcpy":
@@ -193,27 +201,29 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             layer_span = layer_index.find(tid, ts)
             if layer_span is not None:
                 name, cls = _layer_label(layer_span)
-                totals.add(name, dur, torch_ops.categorize_module(cls), _type(cls), op_cat)
+                totals.add(name, dur, torch_ops.categorize_module(cls), _type(cls), op_cat, window)
             elif op_span is not None:
-                totals.add(op_span.name, dur, op_cat, op_span.name, op_cat)
+                totals.add(op_span.name, dur, op_cat, op_span.name, op_cat, window)
             else:
-                totals.add(kernel[:80], dur, op_cat, "kernel", op_cat)
+                totals.add(kernel[:80], dur, op_cat, "kernel", op_cat, window)
         if fallback:
             notes.append(f"{fallback} device events had no launching op; categorised by kernel name")
     else:
         for span in layers:
-            if in_window(span.tid, span.start):
+            window = window_at(span.tid, span.start)
+            if window is not None:
                 name, cls = _layer_label(span)
-                totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), _type(cls), OTHER)
+                totals.add(name, span.end - span.start, torch_ops.categorize_module(cls), _type(cls), OTHER, window)
         for op in top_ops:
-            if not in_window(op.tid, op.start):
+            window = window_at(op.tid, op.start)
+            if window is None:
                 continue
             category = torch_ops.categorize_op(op.name)
             owner = layer_index.encloses(op)
             if owner is not None:  # evidence for a module class no table knows
                 totals.vote(_layer_label(owner)[0], category, op.end - op.start)
             else:
-                totals.add(op.name, op.end - op.start, category, op.name, category)
+                totals.add(op.name, op.end - op.start, category, op.name, category, window)
     count = len(windows)
     result_layers = []
     unknown: List[str] = []
@@ -223,7 +233,8 @@ def attribute_trace(events: Sequence[Dict[str, Any]], skip_iterations: int = 1) 
             unknown.append(totals.type[name])
         result_layers.append(LayerTime(name=name, category=category, ms=us / count / 1000.0,
                                        type=totals.type[name] or None))
-    return ProfileResult(layers=result_layers, iterations=count, unknown=unknown, notes=notes)
+    per_run = {name: [runs.get(i, 0.0) / 1000.0 for i in range(count)] for name, runs in totals.by_window.items()}
+    return ProfileResult(layers=result_layers, iterations=count, unknown=unknown, notes=notes, per_run=per_run)
 
 
 ITERATION = "trtbench.iteration"
