@@ -151,7 +151,10 @@ def test_ctrl_c_keeps_finished_batches_and_no_half_run(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "trtbench", "profile", str(net), "--backend", "onnxruntime",
                              "--batch", "2,20000", "--iterations", "500", "--loops", "50", "--threads", "1",
                              "--db", "runs.db"], cwd=str(tmp_path), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            # a suite started in the background (`cmd &`) ignores SIGINT, and a child
+                            # inherits that: give it a terminal's Ctrl-C back
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     said: list = []
     try:
         assert proc.stderr is not None
