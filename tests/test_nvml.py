@@ -157,3 +157,28 @@ def test_sampler_without_source_is_a_no_op() -> None:
     with Sampler(None) as sampler:
         pass
     assert sampler.result() == {}
+
+
+def test_free_memory_and_facts_init_and_shut_nvml_down_once_each(monkeypatch):
+    import sys
+    import types
+
+    from trtbench.device import nvml
+
+    calls = []
+    fake = types.ModuleType("pynvml")
+    fake.nvmlInit = lambda: calls.append("init")
+    fake.nvmlShutdown = lambda: calls.append("shutdown")
+    fake.nvmlDeviceGetCount = lambda: 1
+    fake.nvmlDeviceGetHandleByIndex = lambda i: ("gpu", i)
+    fake.nvmlDeviceGetMemoryInfo = lambda h: types.SimpleNamespace(free=123 * 2 ** 20)
+    fake.nvmlDeviceGetName = lambda h: b"NVIDIA H200"
+    fake.nvmlDeviceGetCudaComputeCapability = lambda h: (9, 0)
+    fake.nvmlSystemGetDriverVersion = lambda: "580.1"
+    fake.nvmlSystemGetCudaDriverVersion = lambda: 13000
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    assert nvml.free_memory(0) == 123 * 2 ** 20
+    assert nvml.gpu_facts(0) == {"name": "NVIDIA H200", "compute_capability": "9.0", "driver": "580.1",
+                                 "cuda": "13.0"}
+    assert nvml.gpu_facts(3) is None  # no such GPU
+    assert calls == ["init", "shutdown"] * 3

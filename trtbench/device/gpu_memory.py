@@ -23,26 +23,6 @@ def parse_smi_free(text: str) -> Optional[int]:
     return None
 
 
-def _nvml_free(index: int) -> Optional[int]:
-    try:
-        import pynvml
-    except ImportError:
-        return None
-    try:
-        pynvml.nvmlInit()
-    except Exception:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-        return None
-    try:
-        return int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(index)).free)
-    except Exception:  # NotSupported (a Jetson's NVML), a bad index
-        return None
-    finally:
-        try:
-            pynvml.nvmlShutdown()
-        except Exception:
-            pass
-
-
 def _smi_free(index: int) -> Optional[int]:
     binary = shutil.which("nvidia-smi")
     if not binary:
@@ -57,5 +37,7 @@ def _smi_free(index: int) -> Optional[int]:
 
 def free_bytes(index: int = 0) -> Optional[int]:
     """Free memory of GPU `index` in bytes, or None when it cannot be told."""
-    found = _nvml_free(index)
+    from trtbench.device.nvml import free_memory
+
+    found = free_memory(index)
     return found if found is not None else _smi_free(index)

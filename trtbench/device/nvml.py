@@ -8,7 +8,8 @@ NVML (or one that answers NotSupported); they use tegrastats instead.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 # Clock-event reason bits (shared docs/targets.md §9); same values under the old "throttle" names.
 REASONS = {
@@ -129,40 +130,69 @@ def _text(value: Any) -> Any:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def gpu_facts(index: int = 0) -> Optional[Dict[str, Optional[str]]]:
-    """Name, compute capability, driver and CUDA version of GPU `index`; None without NVML or GPU."""
+@contextmanager
+def _initialised() -> Iterator[Any]:
+    """``pynvml`` with NVML initialised (shut down after), or None without the package, the
+    library or a driver."""
     try:
         import pynvml  # nvidia-ml-py
     except ImportError:
-        return None
+        yield None
+        return
     try:
         pynvml.nvmlInit()
     except Exception:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-        return None
+        yield None
+        return
     try:
-        if pynvml.nvmlDeviceGetCount() <= index:
-            return None
-        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-        facts: Dict[str, Optional[str]] = {"name": str(_text(pynvml.nvmlDeviceGetName(handle)))}
-        try:
-            major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
-            facts["compute_capability"] = f"{major}.{minor}"
-        except Exception:
-            facts["compute_capability"] = None
-        try:
-            facts["driver"] = str(_text(pynvml.nvmlSystemGetDriverVersion()))
-        except Exception:
-            facts["driver"] = None
-        try:
-            code = int(pynvml.nvmlSystemGetCudaDriverVersion())  # e.g. 12040
-            facts["cuda"] = f"{code // 1000}.{(code % 1000) // 10}"
-        except Exception:
-            facts["cuda"] = None
-        return facts
-    except Exception:
-        return None
+        yield pynvml
     finally:
         try:
             pynvml.nvmlShutdown()
         except Exception:
             pass
+
+
+def free_memory(index: int = 0) -> Optional[int]:
+    """Free memory of GPU `index` in bytes; None without NVML, or where it answers NotSupported
+    (a Jetson's) or the index is wrong."""
+    with _initialised() as pynvml:
+        if pynvml is None:
+            return None
+        try:
+            return int(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(index)).free)
+        except Exception:
+            return None
+
+
+def gpu_facts(index: int = 0) -> Optional[Dict[str, Optional[str]]]:
+    """Name, compute capability, driver and CUDA version of GPU `index`; None without NVML or GPU."""
+    with _initialised() as pynvml:
+        if pynvml is None:
+            return None
+        try:
+            return _facts(pynvml, index)
+        except Exception:
+            return None
+
+
+def _facts(pynvml: Any, index: int) -> Optional[Dict[str, Optional[str]]]:
+    if pynvml.nvmlDeviceGetCount() <= index:
+        return None
+    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+    facts: Dict[str, Optional[str]] = {"name": str(_text(pynvml.nvmlDeviceGetName(handle)))}
+    try:
+        major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+        facts["compute_capability"] = f"{major}.{minor}"
+    except Exception:
+        facts["compute_capability"] = None
+    try:
+        facts["driver"] = str(_text(pynvml.nvmlSystemGetDriverVersion()))
+    except Exception:
+        facts["driver"] = None
+    try:
+        code = int(pynvml.nvmlSystemGetCudaDriverVersion())  # e.g. 12040
+        facts["cuda"] = f"{code // 1000}.{(code % 1000) // 10}"
+    except Exception:
+        facts["cuda"] = None
+    return facts
