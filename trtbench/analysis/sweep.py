@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from trtbench.errors import TrtbenchError
 from trtbench.sweeps.file import Sweep
@@ -46,17 +46,19 @@ def group_series(sweep: Sweep, results: Sequence[Result]) -> List[GroupSeries]:
     return out
 
 
+def by_point(records: Sequence[Any]) -> Dict[Tuple[str, int], List[Any]]:
+    """Records grouped by the (network, batch) point they measured; repeats share a point."""
+    out: Dict[Tuple[str, int], List[Any]] = {}
+    for r in records:
+        out.setdefault((r.model_name, r.batch), []).append(r)
+    return out
+
+
 def speedups(a: Sequence[Any], b: Sequence[Any]) -> "tuple[Dict[str, float], float, int]":
     """Speedup of side B over side A per category and in total, over the (network, batch) points
     both sides measured: A's summed ms per tile over B's. Repeats on one side are averaged.
     Returns (per category, total, number of matched points)."""
-    def cells(records: Sequence[Any]) -> Dict[Any, List[Any]]:
-        out: Dict[Any, List[Any]] = {}
-        for r in records:
-            out.setdefault((r.model_name, r.batch), []).append(r)
-        return out
-
-    ca, cb = cells(a), cells(b)
+    ca, cb = by_point(a), by_point(b)
     common = sorted(set(ca) & set(cb))
     if not common:
         raise TrtbenchError("the two sides share no (network, batch) point to compare",

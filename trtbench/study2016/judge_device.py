@@ -94,13 +94,9 @@ def speedup_effects(a: Sequence[RunRecord], b: Sequence[RunRecord]) -> Dict[str,
     """B's speedup over A on the (network, batch) points both measured, in total and per category,
     bootstrapped: each point's loops (categories: its runs) resampled and each run's level drawn
     from its side's run-to-run spread. {"total": Effect, "categories": {name: Effect}, "matched": n}."""
-    def cells(records: Sequence[RunRecord]) -> Dict[Tuple[str, int], List[RunRecord]]:
-        out: Dict[Tuple[str, int], List[RunRecord]] = {}
-        for r in records:
-            out.setdefault((r.model_name, r.batch), []).append(r)
-        return out
+    from trtbench.analysis.sweep import by_point
 
-    ca, cb = cells(a), cells(b)
+    ca, cb = by_point(a), by_point(b)
     common = sorted(set(ca) & set(cb))
     if not common:
         return {"total": None, "categories": {}, "matched": 0}
