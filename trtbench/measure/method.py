@@ -95,11 +95,6 @@ def profiling_iterations(iterations: int, end_to_end_ms: float) -> int:
     return max(iterations, min(MAX_PROFILE_ITERATIONS, int(math.ceil(PROFILE_MS / end_to_end_ms))))
 
 
-def timing_pass(session: Session, iterations: int, loops: int) -> List[List[float]]:
-    """`loops` lists of `iterations` per-inference times (ms), no profiler attached."""
-    return [[float(t) for t in session.run_timed(iterations)] for _ in range(loops)]
-
-
 TARGET = 0.02  # half-width of the median's 95 % interval the adaptive pass aims at
 LOOP_MS = 100.0  # a loop's planned length: long enough to average out scheduler blips
 MIN_LOOPS = 10  # below 10 samples the interval is the range, too wide to end on

@@ -45,13 +45,6 @@ class Interval:
             return math.inf
         return max(centre - self.low, self.high - centre) / abs(centre)
 
-    def overlaps(self, other: "Interval") -> bool:
-        return self.low <= other.high and other.low <= self.high
-
-    def map(self, low: float, high: float) -> "Interval":
-        """The same coverage on a monotone function of the estimate (ms to throughput, say)."""
-        return Interval(min(low, high), max(low, high), self.level, self.n)
-
     def to_list(self) -> List[float]:
         return [self.low, self.high]
 
@@ -87,19 +80,25 @@ def median_ranks(n: int, level: float = LEVEL) -> "tuple[int, int, float]":
 MAX_RHO = 0.95  # beyond this a series is one slow wander: a handful of effective samples at most
 
 
-def lag1_autocorrelation(values: Sequence[float]) -> float:
-    """The lag-1 autocorrelation of a series in time order, clamped to [0, MAX_RHO] (0 below 4
-    values): how much each loop resembles the one before."""
+def _autocorrelations(values: Sequence[float]) -> List[float]:
+    """ρ_1, ρ_2, … (up to a quarter of the series) of finite values in time order; empty below 4
+    values or without spread."""
     data = np.asarray(values, dtype=float)
     data = data[np.isfinite(data)]
     if data.size < 4:
-        return 0.0
+        return []
     centred = data - data.mean()
-    denominator = float(np.dot(centred, centred))
-    if denominator <= 0:
-        return 0.0
-    rho = float(np.dot(centred[:-1], centred[1:])) / denominator
-    return min(max(rho, 0.0), MAX_RHO)
+    variance = float(np.dot(centred, centred))
+    if variance <= 0:
+        return []
+    return [float(np.dot(centred[:-lag], centred[lag:])) / variance for lag in range(1, max(2, data.size // 4))]
+
+
+def lag1_autocorrelation(values: Sequence[float]) -> float:
+    """The lag-1 autocorrelation of a series in time order, clamped to [0, MAX_RHO] (0 below 4
+    values): how much each loop resembles the one before."""
+    rhos = _autocorrelations(values)
+    return min(max(rhos[0], 0.0), MAX_RHO) if rhos else 0.0
 
 
 def autocorrelation_time(values: Sequence[float]) -> float:
@@ -107,18 +106,8 @@ def autocorrelation_time(values: Sequence[float]) -> float:
     lags until the autocorrelation falls below 0.05 (or a quarter of the series): how many
     neighbouring values are worth one independent one. 1 for independent values; (1+ρ)/(1-ρ)
     for an AR(1) series; more where a machine's speed wanders slowly (long memory)."""
-    data = np.asarray(values, dtype=float)
-    data = data[np.isfinite(data)]
-    n = int(data.size)
-    if n < 4:
-        return 1.0
-    centred = data - data.mean()
-    variance = float(np.dot(centred, centred))
-    if variance <= 0:
-        return 1.0
     tau = 1.0
-    for lag in range(1, max(2, n // 4)):
-        rho = float(np.dot(centred[:-lag], centred[lag:])) / variance
+    for rho in _autocorrelations(values):
         if rho < 0.05:
             break
         tau += 2.0 * rho

@@ -9,6 +9,7 @@ makes a report the same every time it is rendered."""
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -144,11 +145,7 @@ class Bootstrap:
         return self.draw(p.samples, p.runs)
 
 
-def median(values: Sequence[float]) -> float:
-    """The median of plain numbers (the mean of the middle two for an even count)."""
-    ordered = sorted(values)
-    n = len(ordered)
-    return ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
+median = statistics.median  # the judges' median of plain numbers
 
 
 def repeat_spread(groups: Iterable[Sequence[RunRecord]]) -> Optional[float]:
